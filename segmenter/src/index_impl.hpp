@@ -12,6 +12,7 @@
 //   client   -> ClientFacts (its payments, earliest request, earliest dialog, channels)
 // Nothing derived depends on T or Settings.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -73,7 +74,7 @@ struct ActivityRow {
     bool alive = false;
     std::int64_t id = 0;
     Instant created;
-    std::vector<std::int64_t> entities;  // distinct contact/company keys
+    std::vector<Binding> bindings;  // as given (moved in); see ForEachEntity
 };
 
 struct RequisiteRow {
@@ -238,6 +239,11 @@ private:
                        std::int64_t entity,
                        bool by_company,
                        detail::ClientFacts& facts);
+    std::array<detail::MultiIndex*, 7> AllIndices() {
+        return {&contacts_by_company_, &deals_by_company_,    &invoices_by_company_,
+                &deals_by_contact_,    &invoices_by_contact_, &invoices_by_deal_,
+                &activities_by_entity_};
+    }
     // Distinct activity slots bound to the entity keys, for detail queries.
     std::vector<std::uint32_t> ActivitiesOf(std::span<const std::int64_t> entities) const;
 
