@@ -171,6 +171,9 @@ struct Windows {
     std::int64_t lost_at = 0;
 };
 
+// Window lengths outside 0..1200 months are clamped: the precondition is 1..120, and anything
+// else must still not overflow month arithmetic.
+std::int32_t WindowMonths(std::int32_t months);
 Windows WindowsAt(Instant t, const Settings& settings);
 Evaluation Evaluate(const ClientFacts& facts, Instant t, const Windows& windows);
 // The number of payments dated at or before `t` (they are a prefix of the sorted list).
