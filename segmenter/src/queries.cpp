@@ -1,6 +1,7 @@
 // Card values and the card tab's detail at a time T (SEGMENTS.md §4-5).
 
 #include <algorithm>
+#include <cassert>
 
 #include "index_impl.hpp"
 
@@ -97,8 +98,9 @@ std::vector<segmenter::Card> PortalIndex::Impl::AllCards(Instant t) const {
                                        ClientType::kB2C, 0, row.facts.first_dialog_utc <= t.utc,
                                        row.facts.channels);
         } else {
-            const std::uint32_t company = *companies_.find(row.primary);
-            card.values = ClientValues(company_values[company], Role::kMember, ClientType::kB2B,
+            const auto company = companies_.find(row.primary);
+            assert(company && "Apply keeps every primary company in the index");
+            card.values = ClientValues(company_values[*company], Role::kMember, ClientType::kB2B,
                                        row.primary, row.own_dialog_utc <= t.utc,
                                        OwnChannels(ContactKey(row.data.id), row.data.channels));
         }

@@ -1,6 +1,7 @@
 // PortalIndex::Apply: any sequence of changes must leave the index exactly as a fresh Build of the
 // changed portal, and must report every card whose values changed.
 
+#include <algorithm>
 #include <map>
 #include <random>
 
@@ -127,6 +128,65 @@ TEST(Incremental, LoadingIntoANonEmptyIndexEqualsBuild) {
         const Instant t = RandomInstant(rng, options);
         ExpectSameState(general, portal, t);
     }
+}
+
+TEST(Incremental, DuplicateRowsInOneBatchKeepTheLastVersion) {
+    std::mt19937_64 rng(40);
+    RandomOptions options;
+    const PortalData portal = RandomPortal(rng, options);
+    // Every row twice: first a different random version, then the real one.
+    const PortalData decoys = RandomPortal(rng, options);
+    PortalData doubled = decoys;
+    const auto append = [](auto& to, const auto& from) {
+        to.insert(to.end(), from.begin(), from.end());
+    };
+    append(doubled.contacts, portal.contacts);
+    append(doubled.companies, portal.companies);
+    append(doubled.deals, portal.deals);
+    append(doubled.invoices, portal.invoices);
+    append(doubled.activities, portal.activities);
+    append(doubled.requisites, portal.requisites);
+    // The decoys' extra rows (ids the portal does not have) must go again.
+    Changes cleanup;
+    const auto has = [](const auto& rows, std::int64_t id) {
+        return std::any_of(rows.begin(), rows.end(), [&](const auto& r) { return r.id == id; });
+    };
+    for (const Contact& c : decoys.contacts) {
+        if (!has(portal.contacts, c.id)) {
+            cleanup.remove.contacts.push_back(c.id);
+        }
+    }
+    for (const Company& c : decoys.companies) {
+        if (!has(portal.companies, c.id)) {
+            cleanup.remove.companies.push_back(c.id);
+        }
+    }
+    for (const Deal& d : decoys.deals) {
+        if (!has(portal.deals, d.id)) {
+            cleanup.remove.deals.push_back(d.id);
+        }
+    }
+    for (const Invoice& v : decoys.invoices) {
+        const bool kept =
+            std::any_of(portal.invoices.begin(), portal.invoices.end(),
+                        [&](const Invoice& p) { return p.id == v.id && p.legacy == v.legacy; });
+        if (!kept) {
+            cleanup.remove.invoices.push_back({v.id, v.legacy});
+        }
+    }
+    for (const Activity& a : decoys.activities) {
+        if (!has(portal.activities, a.id)) {
+            cleanup.remove.activities.push_back(a.id);
+        }
+    }
+    for (const Requisite& r : decoys.requisites) {
+        if (!has(portal.requisites, r.id)) {
+            cleanup.remove.requisites.push_back(r.id);
+        }
+    }
+    PortalIndex index = PortalIndex::Build(doubled);
+    index.Apply(std::move(cleanup));
+    ExpectSameState(index, portal, RandomInstant(rng, options));
 }
 
 TEST(Incremental, ContactMovingBetweenCompanies) {
