@@ -221,8 +221,12 @@ public:
             return;
         }
         bulk_ = false;
-        std::sort(added_.begin(), added_.end());
-        std::sort(removed_.begin(), removed_.end());
+        if (removed_.empty()) {
+            SortByKey(added_);  // the usual case: only additions
+        } else {
+            std::sort(added_.begin(), added_.end());
+            std::sort(removed_.begin(), removed_.end());
+        }
         // added_ minus removed_, as multisets.
         std::size_t r = 0;
         std::size_t kept = 0;
@@ -291,6 +295,42 @@ public:
 
 private:
     using Entry = std::pair<std::int64_t, std::uint32_t>;
+
+    // Least-significant-digit radix sort on the (non-negative) keys, 11 bits per pass, as many
+    // passes as the largest key needs: ids are small, so usually two passes over the entries.
+    // Sorting only makes EndBulk fast (one list per key, sized once); the lists' contents do not
+    // depend on it.
+    static void SortByKey(std::vector<Entry>& entries) {
+        constexpr int kBits = 11;
+        constexpr std::size_t kBuckets = std::size_t{1} << kBits;
+        if (entries.size() < 512) {
+            std::sort(entries.begin(), entries.end());
+            return;
+        }
+        std::uint64_t largest = 0;
+        for (const Entry& entry : entries) {
+            largest = std::max(largest, static_cast<std::uint64_t>(entry.first));
+        }
+        std::vector<Entry> buffer(entries.size());
+        std::vector<std::size_t> position(kBuckets);
+        for (int shift = 0; shift < 64 && (largest >> shift) != 0; shift += kBits) {
+            std::fill(position.begin(), position.end(), 0);
+            for (const Entry& entry : entries) {
+                ++position[(static_cast<std::uint64_t>(entry.first) >> shift) & (kBuckets - 1)];
+            }
+            std::size_t start = 0;
+            for (std::size_t& p : position) {
+                const std::size_t count = p;
+                p = start;
+                start += count;
+            }
+            for (const Entry& entry : entries) {
+                buffer[position[(static_cast<std::uint64_t>(entry.first) >> shift) &
+                                (kBuckets - 1)]++] = entry;
+            }
+            entries.swap(buffer);
+        }
+    }
 
     FlatMap<std::vector<std::uint32_t>> map_;
     bool bulk_ = false;
