@@ -20,7 +20,8 @@
 //
 // Thread-safety: const members may be called concurrently; Apply and set_settings need exclusive
 // access. Errors: bad data never throws and never asserts; references to missing rows count as no
-// reference. Only allocation failure (std::bad_alloc) can escape.
+// reference. Only allocation failure (std::bad_alloc) can escape; if it escapes from Apply, the
+// index is left half-updated and must be rebuilt.
 
 #include <memory>
 #include <optional>
