@@ -23,6 +23,7 @@
 // reference. Only allocation failure (std::bad_alloc) can escape; if it escapes from Apply, the
 // index is left half-updated and must be rebuilt.
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -38,6 +39,7 @@ public:
     // An empty portal.
     explicit PortalIndex(Settings settings = {});
     ~PortalIndex();
+    // Movable (a moved-from index may only be destroyed or assigned to), not copyable.
     PortalIndex(PortalIndex&&) noexcept;
     PortalIndex& operator=(PortalIndex&&) noexcept;
     PortalIndex(const PortalIndex&) = delete;
