@@ -156,11 +156,11 @@ void Client::Impl::Backoff(int attempt) {
         delay *= dist(rng_);
     }
     const double start = clock_->Now();
-    double left = delay;
-    while (left > 0) {
+    const double end = start + delay;
+    // Waits shorter than a millisecond are done: a clock far from its epoch cannot resolve them.
+    for (double now = start; end - now > 1e-3; now = clock_->Now()) {
         CheckCancelled();
-        clock_->SleepFor(std::min(left, PortalLimiter::kWaitSliceSeconds));
-        left = delay - (clock_->Now() - start);
+        clock_->SleepFor(std::min(end - now, PortalLimiter::kWaitSliceSeconds));
     }
     Stats d;
     d.backoff_wait_seconds = std::max(0.0, clock_->Now() - start);

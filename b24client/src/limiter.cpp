@@ -118,7 +118,7 @@ double PortalLimiter::AcquireRequest(const CancelToken* cancel) {
     double waited = 0.0;
     while (true) {
         const double remaining = admit_at - now;
-        if (remaining <= 0) {
+        if (remaining <= 1e-3) {
             break;
         }
         if (cancel != nullptr && cancel->IsCancelled()) {
@@ -313,7 +313,7 @@ double PortalLimiter::WaitForMethods(const std::vector<std::string>& methods,
                 ready = std::max(ready, ReadyAtLocked(LedgerFor(m), now));
             }
         }
-        if (ready <= now) {
+        if (ready - now <= 1e-3) {
             return waited;
         }
         if (cancel != nullptr && cancel->IsCancelled()) {

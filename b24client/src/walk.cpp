@@ -152,7 +152,7 @@ void Client::Walk(const std::vector<WalkSpec>& walks,
                 any = true;
             }
             const double start = impl_->clock()->Now();
-            while (impl_->clock()->Now() < ready) {
+            while (ready - impl_->clock()->Now() > 1e-3) {
                 impl_->CheckCancelled();
                 impl_->clock()->SleepFor(
                     std::min(ready - impl_->clock()->Now(), PortalLimiter::kWaitSliceSeconds));
