@@ -80,7 +80,7 @@ std::vector<CommandResult> Client::Batch(const std::vector<Command>& commands) {
         std::vector<int> limit_attempts(commands.size(), 0);
         while (!pending.empty()) {
             impl_->CheckCancelled();
-            nlohmann::json cmd = nlohmann::json::object();
+            nlohmann::ordered_json cmd = nlohmann::ordered_json::object();
             bool all_safe = true;
             std::set<std::string> methods;
             for (const std::size_t i : pending) {
@@ -94,8 +94,10 @@ std::vector<CommandResult> Client::Batch(const std::vector<Command>& commands) {
             Impl::SendOptions so;
             so.safe = all_safe;
             so.budget_methods.assign(methods.begin(), methods.end());
-            nlohmann::json env =
-                impl_->Send("batch", nlohmann::json{{"halt", 0}, {"cmd", std::move(cmd)}}, so);
+            nlohmann::ordered_json body = nlohmann::ordered_json::object();
+            body["halt"] = 0;
+            body["cmd"] = std::move(cmd);
+            nlohmann::json env = impl_->Send("batch", std::move(body), so);
             detail::BatchReply reply = detail::ParseBatchReply(std::move(env));
 
             std::vector<std::size_t> again;

@@ -315,8 +315,11 @@ void Client::Impl::Refresh(const std::string& token_used) {
 }
 
 nlohmann::json Client::Impl::Send(std::string_view method,
-                                  const nlohmann::json& params,
+                                  nlohmann::ordered_json params,
                                   const SendOptions& so) {
+    if (!params.is_object()) {
+        params = nlohmann::ordered_json::object();
+    }
     const std::string method_name(method);
     const std::string limit_method = so.limit_method.empty() ? method_name : so.limit_method;
     const int max_transient = so.max_transient_attempts > 0 ? so.max_transient_attempts
@@ -339,12 +342,11 @@ nlohmann::json Client::Impl::Send(std::string_view method,
         }
         const double bw = limiter_->AcquireRequest(&options_.cancel);
         const Credentials creds = GetCredentials();
-        nlohmann::json body = params.is_object() ? params : nlohmann::json::object();
-        body["auth"] = creds.access_token;
+        params["auth"] = creds.access_token;
 
         detail::HttpRequest req;
         req.url = creds.endpoint + method_name;
-        req.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        req.body = params.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         req.timeout_s = options_.request_timeout_s;
         req.connect_timeout_s = options_.connect_timeout_s;
         const detail::HttpResult res = transport_.Perform(req);
@@ -476,7 +478,7 @@ Response Client::Call(std::string_view method, const nlohmann::json& params, Rep
     Impl::SendOptions so;
     so.safe = impl_->ResolveRepeat(method, repeat);
     so.budget_methods = {std::string(method)};
-    nlohmann::json j = impl_->Send(method, params, so);
+    nlohmann::json j = impl_->Send(method, nlohmann::ordered_json(params), so);
     Response r;
     r.result = std::move(j["result"]);
     if (const auto* t = Find(j, "total")) {

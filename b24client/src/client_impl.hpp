@@ -28,8 +28,9 @@ public:
 
     // One REST request with every retry, refresh, redirect and limit wait. Returns the parsed
     // success envelope (an object with "result"). Throws Error when final.
+    // `params` is ordered: batch commands run in the order they are written.
     nlohmann::json Send(std::string_view method,
-                        const nlohmann::json& params,
+                        nlohmann::ordered_json params,
                         const SendOptions& send_options);
 
     // Records a nested or single call's execution time in the ledger and the statistics.

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -78,8 +79,11 @@ std::optional<nlohmann::json> ExtractRows(nlohmann::json& result, const std::str
     return std::nullopt;
 }
 
+// Zero-padded so that even a key-sorting JSON writer keeps a chain's pages in order.
 std::string PageKey(std::size_t walk, int page) {
-    return "w" + std::to_string(walk) + "p" + std::to_string(page);
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "w%zup%02d", walk, page);
+    return buf;
 }
 
 }  // namespace
@@ -163,7 +167,7 @@ void Client::Walk(const std::vector<WalkSpec>& walks,
             continue;
         }
 
-        nlohmann::json cmd = nlohmann::json::object();
+        nlohmann::ordered_json cmd = nlohmann::ordered_json::object();
         for (const auto& e : plan) {
             const WalkSpec& spec = walks[e.walk];
             for (int k = 0; k < e.pages; ++k) {
@@ -194,7 +198,10 @@ void Client::Walk(const std::vector<WalkSpec>& walks,
         so.max_transient_attempts = 1;  // transient failures are handled here, to resize chains
         nlohmann::json env;
         try {
-            env = impl_->Send("batch", nlohmann::json{{"halt", 0}, {"cmd", std::move(cmd)}}, so);
+            nlohmann::ordered_json body = nlohmann::ordered_json::object();
+            body["halt"] = 0;
+            body["cmd"] = std::move(cmd);
+            env = impl_->Send("batch", std::move(body), so);
         } catch (const Error& e) {
             if (!IsTransientKind(e.kind())) {
                 throw;
@@ -235,7 +242,15 @@ void Client::Walk(const std::vector<WalkSpec>& walks,
                     impl_->RecordExecution(spec.method, time ? *time : nlohmann::json(), true);
                 }
                 if (stop) {
-                    continue;  // after a short page or an error the chain's rest is garbage
+                    // After a short page or an error the chain's rest is garbage, but a
+                    // refusal still tells that the method is blocked.
+                    if (err != nullptr && err->is_object() &&
+                        err->value("error", nlohmann::json("")) == "OPERATION_TIME_LIMIT") {
+                        Stats d;
+                        d.operation_limit_refusals = 1;
+                        impl_->AddStats(d);
+                    }
+                    continue;
                 }
                 stop = true;
                 all_full = false;

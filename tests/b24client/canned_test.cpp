@@ -28,6 +28,7 @@ const CurlGlobal kCurl;
 class CannedServer {
 public:
     CannedServer() {
+        server_.set_tcp_nodelay(true);
         port_ = server_.bind_to_any_port("127.0.0.1");
         thread_ = std::thread([this] { server_.listen_after_bind(); });
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
