@@ -279,6 +279,14 @@ void PortalLimiter::OnOperationLimit(std::string_view method, std::optional<doub
     l.report_reset_at = l.blocked_until;
 }
 
+void PortalLimiter::NoteMinimumCallCost(std::string_view method, double seconds) {
+    std::lock_guard lock(mu_);
+    Ledger& l = LedgerFor(method);
+    const double current = l.has_avg ? l.avg_call : plan_.initial_call_estimate_s;
+    l.avg_call = std::max(current, seconds);
+    l.has_avg = true;
+}
+
 int PortalLimiter::Allowance(std::string_view method) const {
     std::lock_guard lock(mu_);
     return AllowanceLocked(LedgerFor(method), clock_->Now());

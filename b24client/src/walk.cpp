@@ -37,6 +37,9 @@ WalkSpec WalkSpec::Items(int entity_type_id, nlohmann::json filter, nlohmann::js
 
 namespace {
 
+// The portal cuts a request after this much execution time (cloud).
+constexpr double kPortalRequestCapSeconds = 60.0;
+
 struct WalkState {
     std::string method_key;
     std::int64_t last_id = 0;
@@ -215,9 +218,18 @@ void Client::Walk(const std::vector<WalkSpec>& walks,
                 throw;
             }
             if (e.kind() == ErrorKind::kTimeout || e.http_status() == 504) {
-                // The batch ran too long (our timeout, or the portal's 60 s cap answered by
-                // a gateway timeout): plan shorter chains.
-                chain_scale = std::max(0.02, chain_scale / 2.0);
+                // The batch ran too long (our timeout, or the portal's 60 s cap answered by a
+                // gateway timeout). Its pages cost at least cap / pages each: plan with that,
+                // and with a smaller time budget for a while.
+                int pages = 0;
+                for (const auto& entry : plan) {
+                    pages += entry.pages;
+                }
+                for (const auto& entry : plan) {
+                    impl_->limiter()->NoteMinimumCallCost(
+                        st[entry.walk].method_key, kPortalRequestCapSeconds / std::max(1, pages));
+                }
+                chain_scale = std::max(0.05, chain_scale * 0.75);
             }
             Stats d;
             d.retries = 1;

@@ -108,6 +108,10 @@ public:
     double EstimatedOperating(std::string_view method) const;
     // Average cost of one call of `method` in seconds (moving average of reported durations).
     double AverageCallSeconds(std::string_view method) const;
+    // A request with `method` calls took longer than it should (the portal's 60 s cap, our
+    // timeout): raise the method's average call cost to at least `seconds` so that the next
+    // batches plan shorter chains. Does not count as operating time.
+    void NoteMinimumCallCost(std::string_view method, double seconds);
     // Blocks until every method in `methods` has a positive allowance. Returns seconds waited.
     double WaitForMethods(const std::vector<std::string>& methods,
                           const CancelToken* cancel = nullptr);
