@@ -96,23 +96,41 @@ bool IsReadMethod(std::string_view method) {
     return last == "list" || last == "get" || last == "fields" || last == "search";
 }
 
-Client::Impl::Impl(Credentials credentials, ClientOptions options)
+TokenStore::TokenStore(Credentials credentials) : state_(std::make_unique<State>()) {
+    Set(std::move(credentials));
+}
+
+TokenStore::~TokenStore() = default;
+
+Credentials TokenStore::Get() const {
+    std::lock_guard lock(state_->mu);
+    return state_->creds;
+}
+
+void TokenStore::Set(Credentials credentials) {
+    if (!credentials.endpoint.empty() && credentials.endpoint.back() != '/') {
+        credentials.endpoint += '/';
+    }
+    std::lock_guard lock(state_->mu);
+    state_->creds = std::move(credentials);
+}
+
+Client::Impl::Impl(std::shared_ptr<TokenStore> tokens, ClientOptions options)
     : options_(std::move(options)),
       transport_(options_.user_agent, options_.verify_tls),
-      creds_(std::move(credentials)),
+      tokens_(std::move(tokens)),
       rng_(std::random_device{}()) {
     clock_ = options_.clock ? options_.clock
                             : (options_.limiter ? options_.limiter->clock() : SystemClock());
     limiter_ = options_.limiter ? options_.limiter
                                 : std::make_shared<PortalLimiter>(LimitPlan::Standard(), clock_);
-    if (!creds_.endpoint.empty() && creds_.endpoint.back() != '/') {
-        creds_.endpoint += '/';
+    if (!tokens_) {
+        tokens_ = std::make_shared<TokenStore>(Credentials{});
     }
 }
 
 Credentials Client::Impl::GetCredentials() const {
-    std::lock_guard lock(creds_mu_);
-    return creds_;
+    return tokens_->Get();
 }
 
 Stats Client::Impl::GetStats() const {
@@ -202,11 +220,12 @@ void Client::Impl::RecordExecution(std::string_view method,
 
 void Client::Impl::ChangeEndpoint(const std::string& endpoint) {
     {
-        std::lock_guard lock(creds_mu_);
-        if (creds_.endpoint == endpoint) {
+        TokenStore::State& ts = tokens_->state();
+        std::lock_guard lock(ts.mu);
+        if (ts.creds.endpoint == endpoint) {
             return;
         }
-        creds_.endpoint = endpoint;
+        ts.creds.endpoint = endpoint;
     }
     spdlog::info("b24client: portal moved, new REST endpoint {}", endpoint);
     if (options_.on_endpoint_changed) {
@@ -215,17 +234,18 @@ void Client::Impl::ChangeEndpoint(const std::string& endpoint) {
 }
 
 void Client::Impl::Refresh(const std::string& token_used) {
-    std::lock_guard single_flight(refresh_mu_);
+    TokenStore::State& ts = tokens_->state();
+    std::lock_guard single_flight(ts.refresh_mu);
     Credentials current = GetCredentials();
     if (current.access_token != token_used) {
         return;  // another caller refreshed while we waited: use its token
     }
-    if (failed_refresh_error_ && failed_refresh_token_ == token_used) {
-        throw *failed_refresh_error_;
+    if (ts.failed_refresh_error && ts.failed_refresh_token == token_used) {
+        throw *ts.failed_refresh_error;
     }
     auto fail = [&](Error e) {
-        failed_refresh_token_ = token_used;
-        failed_refresh_error_ = e;
+        ts.failed_refresh_token = token_used;
+        ts.failed_refresh_error = e;
         throw e;
     };
     if (!options_.oauth || current.refresh_token.empty()) {
@@ -271,10 +291,10 @@ void Client::Impl::Refresh(const std::string& token_used) {
                 }
             }
             {
-                std::lock_guard lock(creds_mu_);
-                creds_.access_token = fresh.access_token;
-                creds_.refresh_token = fresh.refresh_token;
-                fresh.endpoint = creds_.endpoint;
+                std::lock_guard lock(ts.mu);
+                ts.creds.access_token = fresh.access_token;
+                ts.creds.refresh_token = fresh.refresh_token;
+                fresh.endpoint = ts.creds.endpoint;
             }
             if (!new_endpoint.empty() && new_endpoint != fresh.endpoint) {
                 ChangeEndpoint(new_endpoint);
@@ -470,7 +490,10 @@ nlohmann::json Client::Impl::Send(std::string_view method,
 }
 
 Client::Client(Credentials credentials, ClientOptions options)
-    : impl_(std::make_unique<Impl>(std::move(credentials), std::move(options))) {}
+    : Client(std::make_shared<TokenStore>(std::move(credentials)), std::move(options)) {}
+
+Client::Client(std::shared_ptr<TokenStore> tokens, ClientOptions options)
+    : impl_(std::make_unique<Impl>(std::move(tokens), std::move(options))) {}
 
 Client::~Client() = default;
 

@@ -15,9 +15,17 @@
 
 namespace b24client {
 
+struct TokenStore::State {
+    mutable std::mutex mu;
+    Credentials creds;
+    std::mutex refresh_mu;             // single flight for refreshes
+    std::string failed_refresh_token;  // access token whose refresh failed for good
+    std::optional<Error> failed_refresh_error;
+};
+
 class Client::Impl {
 public:
-    Impl(Credentials credentials, ClientOptions options);
+    Impl(std::shared_ptr<TokenStore> tokens, ClientOptions options);
 
     struct SendOptions {
         bool safe = true;                         // may repeat after an ambiguous failure
@@ -56,12 +64,7 @@ private:
     std::shared_ptr<Clock> clock_;
     detail::Transport transport_;
 
-    mutable std::mutex creds_mu_;
-    Credentials creds_;
-
-    std::mutex refresh_mu_;             // single flight for refreshes
-    std::string failed_refresh_token_;  // access token whose refresh failed for good
-    std::optional<Error> failed_refresh_error_;
+    std::shared_ptr<TokenStore> tokens_;
 
     mutable std::mutex stats_mu_;
     Stats stats_;

@@ -178,15 +178,18 @@ int PortalLimiter::AllowanceLocked(Ledger& l, double now) const {
     if (budget < avg) {
         return 0;
     }
-    return static_cast<int>(std::min(1000.0, std::floor(budget / avg)));
+    return static_cast<int>(std::min(1000.0, std::floor(budget / avg + 1e-9)));
 }
 
-double PortalLimiter::ReadyAtLocked(Ledger& l, double now) const {
-    if (AllowanceLocked(l, now) > 0) {
+double PortalLimiter::ReadyAtLocked(Ledger& l, double now, int calls) const {
+    const double avg = l.has_avg ? std::max(l.avg_call, 1e-3) : plan_.initial_call_estimate_s;
+    const int max_calls =
+        static_cast<int>(std::floor((plan_.operating_limit_s - plan_.operating_margin_s) / avg));
+    calls = std::clamp(calls, 1, std::max(1, max_calls));
+    if (AllowanceLocked(l, now) >= calls) {
         return now;
     }
-    const double avg = l.has_avg ? std::max(l.avg_call, 1e-3) : plan_.initial_call_estimate_s;
-    const double target = plan_.operating_limit_s - plan_.operating_margin_s - avg;
+    const double target = plan_.operating_limit_s - plan_.operating_margin_s - calls * avg;
     const double start = std::max(now, l.blocked_until);
     const double reset =
         l.has_report ? (l.report_reset_at > l.report_at ? l.report_reset_at
@@ -292,9 +295,17 @@ int PortalLimiter::Allowance(std::string_view method) const {
     return AllowanceLocked(LedgerFor(method), clock_->Now());
 }
 
-double PortalLimiter::MethodReadyAt(std::string_view method) const {
+double PortalLimiter::MethodReadyAt(std::string_view method, int calls) const {
     std::lock_guard lock(mu_);
-    return ReadyAtLocked(LedgerFor(method), clock_->Now());
+    return ReadyAtLocked(LedgerFor(method), clock_->Now(), calls);
+}
+
+int PortalLimiter::MaxAllowance(std::string_view method) const {
+    std::lock_guard lock(mu_);
+    const Ledger& l = LedgerFor(method);
+    const double avg = l.has_avg ? std::max(l.avg_call, 1e-3) : plan_.initial_call_estimate_s;
+    return std::max(1, static_cast<int>(
+                           std::floor((plan_.operating_limit_s - plan_.operating_margin_s) / avg)));
 }
 
 double PortalLimiter::EstimatedOperating(std::string_view method) const {
@@ -318,7 +329,7 @@ double PortalLimiter::WaitForMethods(const std::vector<std::string>& methods,
             std::lock_guard lock(mu_);
             now = clock_->Now();
             for (const auto& m : methods) {
-                ready = std::max(ready, ReadyAtLocked(LedgerFor(m), now));
+                ready = std::max(ready, ReadyAtLocked(LedgerFor(m), now, 1));
             }
         }
         if (ready - now <= 1e-3) {

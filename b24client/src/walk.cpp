@@ -151,18 +151,37 @@ void Client::Walk(const std::vector<WalkSpec>& walks,
             in.call_cost_s = impl_->limiter()->AverageCallSeconds(w.method_key);
             inputs.push_back(std::move(in));
         }
+        // A method whose budget allows only part of what its walks want right now is held
+        // back until it allows all of it (or a full batch): partial chains would cost extra
+        // requests and buy no operating time, which is what limits that method anyway.
+        std::map<std::string, int> desired;
+        for (const auto& in : inputs) {
+            desired[in.method] = std::min(capacity, desired[in.method] + in.need);
+        }
+        for (auto& [m, want] : desired) {
+            const double cost = std::max(1e-3, impl_->limiter()->AverageCallSeconds(m));
+            const int by_time =
+                static_cast<int>(impl_->options().target_batch_seconds * chain_scale / cost);
+            want = std::clamp(std::min(want, impl_->limiter()->MaxAllowance(m)), 1,
+                              std::max(1, by_time));
+            if (allowance[m] < want) {
+                allowance[m] = 0;
+            }
+        }
         const auto plan = detail::PlanBatch(inputs, allowance, capacity,
                                             impl_->options().target_batch_seconds * chain_scale);
         if (plan.empty()) {
-            // Every active walk's method is out of budget: wait for the first one to free.
+            // Every active walk's method is held back: wait for the first one to free.
             double ready = 0.0;
             bool any = false;
-            for (const auto& [m, a] : allowance) {
-                const double r = impl_->limiter()->MethodReadyAt(m);
+            for (const auto& [m, want] : desired) {
+                const double r = impl_->limiter()->MethodReadyAt(m, want);
                 ready = any ? std::min(ready, r) : r;
                 any = true;
             }
             const double start = impl_->clock()->Now();
+            // At least one short sleep, so that rounding at the edge never spins.
+            ready = std::max(ready, start + 0.01);
             while (ready - impl_->clock()->Now() > 1e-3) {
                 impl_->CheckCancelled();
                 impl_->clock()->SleepFor(

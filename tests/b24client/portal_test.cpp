@@ -276,6 +276,42 @@ TEST(MustShow, EightThreadsOnAnExpiredTokenCauseOneRefresh) {
     EXPECT_EQ(env.portal.Counters().refreshes, 1);
 }
 
+// Two clients of the same admin token (say, the sync job's and the event handler's) share a
+// TokenStore: four threads on each still cause one refresh, and neither ends up with a rotated-
+// away refresh token.
+TEST(Portal, ClientsSharingATokenStoreRefreshOnce) {
+    PortalEnv env(1.0);
+    AddContacts(env.portal, 5);
+    env.portal.ExpireAccessTokens();
+    auto store = std::make_shared<TokenStore>(env.Creds());
+    std::atomic<int> stored{0};
+    ClientOptions o = env.Options();
+    o.on_tokens = [&](const Credentials&) { ++stored; };
+    std::atomic<int> ok{0};
+    {
+        Client first(store, o);
+        Client second(store, o);
+        std::vector<std::thread> threads;
+        for (int i = 0; i < 8; ++i) {
+            threads.emplace_back([&, i] {
+                Client& c = i % 2 == 0 ? first : second;
+                if (c.Call("crm.contact.list", {{"select", {"ID"}}}).result.size() == 5) {
+                    ++ok;
+                }
+            });
+        }
+        for (auto& t : threads) {
+            t.join();
+        }
+        EXPECT_EQ(first.GetCredentials().access_token, second.GetCredentials().access_token);
+    }
+    EXPECT_EQ(ok.load(), 8);
+    EXPECT_EQ(stored.load(), 1);
+    EXPECT_EQ(env.portal.Counters().refreshes, 1);
+    EXPECT_EQ(env.portal.Counters().refresh_failures, 0);
+    EXPECT_NE(store->Get().refresh_token, env.tokens.refresh_token);
+}
+
 TEST(Portal, UserTokenWithoutRefreshFailsAtOnce) {
     PortalEnv env(1.0);
     env.portal.ExpireAccessTokens();

@@ -39,6 +39,28 @@ struct Credentials {
     std::string refresh_token;  // may be empty: the client then cannot refresh
 };
 
+// One portal user's token pair, shared by every Client that works with it (say, the sync job's
+// and the event handler's clients of the installing admin's token). Refreshes are single-flight
+// per store: however many clients and threads hit an expired token at once, one refresh is made
+// and all of them continue with its result. Thread-safe.
+class TokenStore {
+public:
+    explicit TokenStore(Credentials credentials);
+    ~TokenStore();
+    TokenStore(const TokenStore&) = delete;
+    TokenStore& operator=(const TokenStore&) = delete;
+
+    Credentials Get() const;
+    // Replaces the pair, e.g. when the server received new tokens from an install event.
+    void Set(Credentials credentials);
+
+    struct State;
+    State& state() const { return *state_; }  // for the Client's implementation
+
+private:
+    std::unique_ptr<State> state_;
+};
+
 // The application's OAuth identity, needed to refresh tokens.
 struct OAuthApp {
     std::string client_id;
@@ -109,7 +131,11 @@ struct CommandResult {
 
 class Client {
 public:
+    // A client with its own token pair.
     Client(Credentials credentials, ClientOptions options = {});
+    // A client sharing `tokens` with other clients (single-flight refresh across all of them).
+    // The client that performs a refresh reports it through its own on_tokens.
+    Client(std::shared_ptr<TokenStore> tokens, ClientOptions options = {});
     ~Client();
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;

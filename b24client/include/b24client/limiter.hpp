@@ -102,8 +102,10 @@ public:
     // How many calls of `method` may run now without crossing the budget (limit - margin),
     // using the method's average call cost. 0 means: wait (see MethodReadyAt).
     int Allowance(std::string_view method) const;
-    // The earliest clock time at which Allowance(method) may become positive (now if it is).
-    double MethodReadyAt(std::string_view method) const;
+    // The earliest clock time at which Allowance(method) may reach `calls` (now if it does).
+    double MethodReadyAt(std::string_view method, int calls = 1) const;
+    // The largest allowance the method can ever have: floor((limit - margin) / average cost).
+    int MaxAllowance(std::string_view method) const;
     // Our estimate of the method's operating seconds in the current window.
     double EstimatedOperating(std::string_view method) const;
     // Average cost of one call of `method` in seconds (moving average of reported durations).
@@ -125,7 +127,7 @@ private:
     Ledger& LedgerFor(std::string_view method) const;  // requires mu_
     double EstimateLocked(Ledger& l, double now) const;
     int AllowanceLocked(Ledger& l, double now) const;
-    double ReadyAtLocked(Ledger& l, double now) const;
+    double ReadyAtLocked(Ledger& l, double now, int calls) const;
 
     LimitPlan plan_;
     std::shared_ptr<Clock> clock_;
