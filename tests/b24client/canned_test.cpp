@@ -481,3 +481,46 @@ TEST(Canned, SecretsNeverReachTheLog) {
         EXPECT_EQ(text.find(secret), std::string::npos) << secret;
     }
 }
+
+TEST(Canned, WritesRespectTheMethodsOperatingAllowance) {
+    CannedServer portal;
+    std::vector<std::size_t> sizes;
+    std::mutex mu;
+    portal.server().Post("/rest/batch", [&](const httplib::Request& req, httplib::Response& res) {
+        const json body = json::parse(req.body);
+        json result = json::object(), times = json::object();
+        for (const auto& [key, cmd] : body["cmd"].items()) {
+            result[key] = true;
+            times[key] = {{"duration", 2.0}};
+        }
+        {
+            std::lock_guard lock(mu);
+            sizes.push_back(body["cmd"].size());
+        }
+        Reply(res, 200, {{"result", {{"result", result}, {"result_time", times}}}});
+    });
+    auto clock = std::make_shared<ManualClock>();
+    ClientOptions o = Opts(clock);
+    LimitPlan plan;
+    plan.operating_limit_s = 30;
+    plan.operating_margin_s = 0;
+    plan.operating_window_s = 100;
+    o.limiter = std::make_shared<PortalLimiter>(plan, clock);
+    o.limiter->NoteMinimumCallCost("crm.company.update", 2.0);
+    Client client({portal.endpoint(), "tok", ""}, o);
+    std::vector<Command> cmds;
+    for (int i = 0; i < 20; ++i) {
+        cmds.push_back(Client::MakeUpdate("crm.company.update", i + 1, {{"UF_CRM_X", "1"}}));
+    }
+    const auto out = client.Write(cmds);
+    for (const auto& r : out) {
+        EXPECT_TRUE(r.ok);
+    }
+    // 30 s of budget at 2 s a call: at most 15 calls per window; the time budget (20 s) caps a
+    // batch at 10 calls. So: 10, then 5 (the rest of the budget), then 5 after the window.
+    ASSERT_EQ(sizes.size(), 3u);
+    EXPECT_EQ(sizes[0], 10u);
+    EXPECT_EQ(sizes[1], 5u);
+    EXPECT_EQ(sizes[2], 5u);
+    EXPECT_GT(client.GetStats().budget_wait_seconds, 0.0);
+}

@@ -184,3 +184,35 @@ TEST(Stats, MergeAddsEverything) {
     EXPECT_EQ(a.methods["crm.item.list"].nested_calls, 50u);
     EXPECT_DOUBLE_EQ(a.bucket_wait_seconds, 1.5);
 }
+
+TEST(Ledger, ReadyAtForSeveralCallsAndTheLargestAllowance) {
+    auto clock = std::make_shared<ManualClock>();
+    LimitPlan plan;
+    plan.operating_limit_s = 100;
+    plan.operating_margin_s = 10;
+    plan.operating_window_s = 600;
+    PortalLimiter lim(plan, clock);
+    for (int i = 0; i < 4; ++i) {
+        lim.RecordCall("m", 20.0, std::nullopt, std::nullopt);  // 80 s, avg 20 s
+        clock->Advance(60);
+    }
+    // Now: 80 of 90 usable seconds spent; room for no 20 s call.
+    EXPECT_EQ(lim.Allowance("m"), 0);
+    EXPECT_EQ(lim.MaxAllowance("m"), 4);
+    const double t0 = clock->Now() - 240;                           // time of the first call
+    EXPECT_NEAR(lim.MethodReadyAt("m", 1), t0 + 600, 1e-6);         // one call: first expiry
+    EXPECT_NEAR(lim.MethodReadyAt("m", 3), t0 + 120 + 600, 1e-6);   // three: three expiries
+    EXPECT_NEAR(lim.MethodReadyAt("m", 99), t0 + 180 + 600, 1e-6);  // capped at MaxAllowance
+}
+
+TEST(Ledger, MinimumCallCostShortensChainsWithoutSpendingBudget) {
+    auto clock = std::make_shared<ManualClock>();
+    PortalLimiter lim(LimitPlan::Standard(), clock);
+    const int before = lim.Allowance("crm.contact.list");
+    lim.NoteMinimumCallCost("crm.contact.list", 1.2);
+    EXPECT_NEAR(lim.AverageCallSeconds("crm.contact.list"), 1.2, 1e-9);
+    EXPECT_EQ(lim.EstimatedOperating("crm.contact.list"), 0.0);
+    EXPECT_LT(lim.Allowance("crm.contact.list"), before);
+    lim.NoteMinimumCallCost("crm.contact.list", 0.1);  // never lowers
+    EXPECT_NEAR(lim.AverageCallSeconds("crm.contact.list"), 1.2, 1e-9);
+}

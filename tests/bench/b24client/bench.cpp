@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
     int contacts = 200000;
     double scale = 100.0;
     bool items = false;
+    bool limits = true;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--contacts") == 0 && i + 1 < argc) {
             contacts = std::atoi(argv[++i]);
@@ -64,8 +65,11 @@ int main(int argc, char** argv) {
             scale = std::atof(argv[++i]);
         } else if (std::strcmp(argv[i], "--items") == 0) {
             items = true;
+        } else if (std::strcmp(argv[i], "--no-limits") == 0) {
+            limits = false;  // the client's own speed: no bucket, no operating budget
         } else {
-            std::fprintf(stderr, "usage: %s [--contacts N] [--scale F] [--items]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s [--contacts N] [--scale F] [--items] [--no-limits]\n",
+                         argv[0]);
             return 2;
         }
     }
@@ -96,9 +100,19 @@ int main(int argc, char** argv) {
         }
     });
 
+    b24client::LimitPlan plan = b24client::LimitPlan::Standard();
+    if (!limits) {
+        fakeportal::LimitOptions off = portal.Limits();
+        off.enforce_bucket = false;
+        off.enforce_operating = false;
+        portal.SetLimits(off);
+        plan.burst = 1e9;
+        plan.drain_per_second = 1e9;
+        plan.operating_limit_s = 1e12;
+    }
     b24client::ClientOptions o;
     o.clock = clock;
-    o.limiter = std::make_shared<b24client::PortalLimiter>(b24client::LimitPlan::Standard(), clock);
+    o.limiter = std::make_shared<b24client::PortalLimiter>(plan, clock);
     o.oauth = b24client::OAuthApp{"bench.app", "bench-secret", cloud.token_url()};
     b24client::Client client({portal.endpoint(), tokens.access_token, tokens.refresh_token}, o);
 
@@ -128,8 +142,8 @@ int main(int argc, char** argv) {
     const auto counters = portal.Counters();
     const long long expected_sum = static_cast<long long>(contacts) * (contacts + 1) / 2;
 
-    std::printf("b24client_bench: %s, %d contacts, standard limits on a %.0fx clock\n",
-                spec.method.c_str(), contacts, scale);
+    std::printf("b24client_bench: %s, %d contacts, %s on a %.0fx clock\n", spec.method.c_str(),
+                contacts, limits ? "standard limits" : "no limits", scale);
     std::printf("  rows                 %lld (%s)\n", rows,
                 rows == contacts && id_sum == expected_sum ? "every row once" : "MISMATCH");
     std::printf("  HTTP requests        %llu (bound ceil(rows/2500)+1 = %d)\n",
