@@ -518,7 +518,8 @@ HttpAnswer Portal::Impl::ExecuteTopLevel(const std::string& method, const json& 
         call.user = user;
         call.client_id = client_id;
         json result = RunCall(call);
-        if (options.limits.enforce_request_cap && call.cost > options.limits.request_cap_seconds) {
+        const LimitOptions limits = LimitsNow();
+        if (limits.enforce_request_cap && call.cost > limits.request_cap_seconds) {
             std::lock_guard lock(stats_mu);
             counters.request_cap_exceeded++;
             return HttpAnswer{504, detail::HtmlErrorPage(504, "Gateway Time-out"), "text/html", ""};
@@ -583,7 +584,7 @@ json Portal::Impl::RunCall(Call& call) {
         error = e;
     }
     if (call.cost <= 0) {
-        call.cost = options.costs.cheap;
+        call.cost = Costs().cheap;
     }
     {
         std::lock_guard lock(stats_mu);
@@ -625,6 +626,7 @@ HttpAnswer Portal::Impl::RunBatch(const json& params,
         Fail(400, "ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded");
     }
     const bool halt = params.contains("halt") && detail::TruthyYN(params["halt"]);
+    const LimitOptions limits = LimitsNow();
     BatchState state;
     json times = json::object();
     double elapsed = 0;
@@ -665,7 +667,7 @@ HttpAnswer Portal::Impl::RunBatch(const json& params,
         }
         times[key] = TimeObject(cstart, call.cost, client_id, method, !failed);
         elapsed += call.cost;
-        if (options.limits.enforce_request_cap && elapsed > options.limits.request_cap_seconds) {
+        if (limits.enforce_request_cap && elapsed > limits.request_cap_seconds) {
             std::lock_guard lock(stats_mu);
             counters.request_cap_exceeded++;
             return HttpAnswer{504, detail::HtmlErrorPage(504, "Gateway Time-out"), "text/html", ""};

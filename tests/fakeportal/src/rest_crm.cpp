@@ -151,7 +151,7 @@ json DoList(Impl& p,
     c.rows = static_cast<int64_t>(rows.size());
     c.total = res.total;
     c.next = res.next;
-    c.cost = ListCost(p.options.costs, c.rows, req.start >= 0, res.table_size);
+    c.cost = ListCost(p.Costs(), c.rows, req.start >= 0, res.table_size);
     if (legacy) {
         return rows;
     }
@@ -446,6 +446,15 @@ void Stamp(Impl& p, T& row, const Call& c, const std::string& stage_before) {
 }
 
 template <class T>
+std::vector<int64_t> CompanyBindings(const T& row) {
+    if constexpr (std::is_same_v<T, Contact>) {
+        return row.company_ids;
+    } else {
+        return {};
+    }
+}
+
+template <class T>
 std::string StageOf(const T& row) {
     if constexpr (std::is_same_v<T, Deal> || std::is_same_v<T, SmartInvoice>) {
         return row.stage_id;
@@ -458,7 +467,7 @@ std::string StageOf(const T& row) {
 template <class T>
 json DoLegacyUpdate(Impl& p, Call& c) {
     const int64_t id = IdParam(c.params);
-    c.cost = p.options.costs.update;
+    c.cost = p.Costs().update;
     if (id <= 0) {
         Fail(400, "", "ID is not defined or invalid.");
     }
@@ -473,9 +482,10 @@ json DoLegacyUpdate(Impl& p, Call& c) {
         Fail(400, "", "Access denied.");
     }
     const std::string stage = StageOf(*row);
+    const std::vector<int64_t> bindings = CompanyBindings(*row);
     ApplyAll(p, *row, f, false, c);
     Stamp(p, *row, c, stage);
-    if constexpr (std::is_same_v<T, Contact>) {
+    if (CompanyBindings(*row) != bindings) {
         AfterContactChange(p);
     }
     p.RecordWrite(c, Traits<T>::kType, id, f);
@@ -485,7 +495,7 @@ json DoLegacyUpdate(Impl& p, Call& c) {
 
 template <class T>
 json DoLegacyAdd(Impl& p, Call& c) {
-    c.cost = p.options.costs.add;
+    c.cost = p.Costs().add;
     const json* fields = Param(c.params, "fields", "FIELDS");
     const json f = fields && fields->is_object() ? *fields : json::object();
     std::unique_lock lock(p.data_mu);
@@ -505,7 +515,7 @@ json DoLegacyAdd(Impl& p, Call& c) {
 template <class T>
 json DoLegacyGet(Impl& p, Call& c) {
     const int64_t id = IdParam(c.params);
-    c.cost = p.options.costs.get;
+    c.cost = p.Costs().get;
     if (id <= 0) {
         Fail(400, "", "ID is not defined or invalid.");
     }
@@ -537,7 +547,7 @@ int EntityTypeParam(const Call& c) {
 template <class T>
 json ItemGet(Impl& p, Call& c) {
     const int64_t id = IdParam(c.params);
-    c.cost = p.options.costs.get;
+    c.cost = p.Costs().get;
     std::shared_lock lock(p.data_mu);
     const T* row = Traits<T>::Of(p.crm).Find(id);
     if (!row) {
@@ -552,7 +562,7 @@ json ItemGet(Impl& p, Call& c) {
 template <class T>
 json ItemUpdate(Impl& p, Call& c) {
     const int64_t id = IdParam(c.params);
-    c.cost = p.options.costs.update;
+    c.cost = p.Costs().update;
     const json* fields = Param(c.params, "fields", "FIELDS");
     const json f = fields && fields->is_object() ? *fields : json::object();
     if (f.contains("id")) {
@@ -567,9 +577,10 @@ json ItemUpdate(Impl& p, Call& c) {
         Fail(400, "ACCESS_DENIED", "You do not have permission to update this item");
     }
     const std::string stage = StageOf(*row);
+    const std::vector<int64_t> bindings = CompanyBindings(*row);
     ApplyAll(p, *row, f, true, c);
     Stamp(p, *row, c, stage);
-    if constexpr (std::is_same_v<T, Contact>) {
+    if (CompanyBindings(*row) != bindings) {
         AfterContactChange(p);
     }
     p.RecordWrite(c, Traits<T>::kType, id, f);
@@ -579,7 +590,7 @@ json ItemUpdate(Impl& p, Call& c) {
 
 template <class T>
 json ItemAdd(Impl& p, Call& c) {
-    c.cost = p.options.costs.add;
+    c.cost = p.Costs().add;
     const json* fields = Param(c.params, "fields", "FIELDS");
     const json f = fields && fields->is_object() ? *fields : json::object();
     std::unique_lock lock(p.data_mu);
@@ -673,7 +684,7 @@ json ActivityList(Impl& p, Call& c) {
 }
 
 json ActivityBindingList(Impl& p, Call& c) {
-    c.cost = p.options.costs.link_get;
+    c.cost = p.Costs().link_get;
     const json* id = Param(c.params, "activityId", "ACTIVITY_ID");
     std::shared_lock lock(p.data_mu);
     const Activity* a = p.crm.activities.Find(id ? IntVal(*id) : 0);
@@ -693,7 +704,7 @@ json ActivityBindingList(Impl& p, Call& c) {
 // ---- links --------------------------------------------------------------------------------------
 
 json ContactCompanyItems(Impl& p, Call& c) {
-    c.cost = p.options.costs.link_get;
+    c.cost = p.Costs().link_get;
     std::shared_lock lock(p.data_mu);
     const Contact* r = p.crm.contacts.Find(IdParam(c.params));
     if (!r) {
@@ -716,7 +727,7 @@ json ContactCompanyItems(Impl& p, Call& c) {
 }
 
 json CompanyContactItems(Impl& p, Call& c) {
-    c.cost = p.options.costs.link_get;
+    c.cost = p.Costs().link_get;
     std::shared_lock lock(p.data_mu);
     const Company* r = p.crm.companies.Find(IdParam(c.params));
     if (!r) {
@@ -742,7 +753,7 @@ json CompanyContactItems(Impl& p, Call& c) {
 }
 
 json DealContactItems(Impl& p, Call& c) {
-    c.cost = p.options.costs.link_get;
+    c.cost = p.Costs().link_get;
     std::shared_lock lock(p.data_mu);
     const Deal* r = p.crm.deals.Find(IdParam(c.params));
     if (!r) {
@@ -768,7 +779,7 @@ json DealContactItems(Impl& p, Call& c) {
 // ---------------------------------------------------------------------------------
 
 json StatusList(Impl& p, Call& c) {
-    c.cost = p.options.costs.directory;
+    c.cost = p.Costs().directory;
     std::shared_lock lock(p.data_mu);
     const json* f = Param(c.params, "filter", "FILTER");
     json out = json::array();
@@ -830,7 +841,7 @@ json StatusList(Impl& p, Call& c) {
 }
 
 json CategoryList(Impl& p, Call& c) {
-    c.cost = p.options.costs.directory;
+    c.cost = p.Costs().directory;
     const json* t = Param(c.params, "entityTypeId", "ENTITY_TYPE_ID");
     const int64_t type = t ? IntVal(*t) : 0;
     if (type != kDeal && type != kSmartInvoice) {
@@ -986,7 +997,7 @@ Handler UserFieldMethod(const std::string& entity, const std::string& op) {
         const json* fields_p = Param(c.params, "fields", "FIELDS");
         const json fields = fields_p && fields_p->is_object() ? *fields_p : json::object();
         if (op == "list") {
-            c.cost = p.options.costs.directory;
+            c.cost = p.Costs().directory;
             std::shared_lock lock(p.data_mu);
             const json* f = Param(c.params, "filter", "FILTER");
             std::vector<const UserField*> rows;
@@ -1026,7 +1037,7 @@ Handler UserFieldMethod(const std::string& entity, const std::string& op) {
             return out;
         }
         if (op == "get") {
-            c.cost = p.options.costs.directory;
+            c.cost = p.Costs().directory;
             std::shared_lock lock(p.data_mu);
             const UserField* uf = p.crm.FindUserField(IdParam(c.params));
             if (!uf || uf->entity_id != entity) {
@@ -1036,7 +1047,7 @@ Handler UserFieldMethod(const std::string& entity, const std::string& op) {
             }
             return RenderUserField(*uf);
         }
-        c.cost = p.options.costs.userfield_write;
+        c.cost = p.Costs().userfield_write;
         if (!c.user.admin) {
             Fail(400, "", "Access denied.");
         }
@@ -1175,6 +1186,38 @@ void Portal::Impl::RegisterCrmMethods() {
     reg("crm.company.contact.items.get", CompanyContactItems);
     reg("crm.deal.contact.items.get", DealContactItems);
     reg("crm.activity.binding.list", ActivityBindingList);
+    // crm.entity.mergeBatch {params:{entityTypeId, entityIds}}: the first id survives.
+    reg("crm.entity.mergebatch", [](Impl& p, Call& c) -> json {
+        c.cost = p.Costs().update * 2;
+        const json* params = Param(c.params, "params", "PARAMS");
+        if (!params || !params->is_object()) {
+            Fail(400, "ERROR_ARGUMENT", "params are required");
+        }
+        const json* type = Param(*params, "entityTypeId", "ENTITY_TYPE_ID");
+        const json* ids_p = Param(*params, "entityIds", "ENTITY_IDS");
+        std::vector<int64_t> ids;
+        if (ids_p && (ids_p->is_array() || ids_p->is_object())) {
+            for (const auto& e : *ids_p) {
+                ids.push_back(IntVal(e));
+            }
+        }
+        const int64_t t = type ? IntVal(*type) : 0;
+        if ((t != kContact && t != kCompany) || ids.size() < 2) {
+            return json{{"STATUS", "ERROR"}, {"ENTITY_IDS", json::array()}};
+        }
+        if (!c.user.admin && c.user.crm_read != CrmRead::kAll) {
+            return json{{"STATUS", "CONFLICT"}, {"ENTITY_IDS", json::array()}};
+        }
+        const MutationContext ctx = CtxOf(c);
+        const bool ok =
+            t == kContact ? p.self->MergeContacts(ids, ctx) : p.self->MergeCompanies(ids, ctx);
+        json gone = json::array();
+        for (size_t i = 1; i < ids.size(); ++i) {
+            gone.push_back(ids[i]);
+        }
+        return json{{"STATUS", ok ? "SUCCESS" : "ERROR"},
+                    {"ENTITY_IDS", ok ? gone : json::array()}};
+    });
     // Directories.
     reg("crm.status.list", StatusList);
     reg("crm.category.list", CategoryList);
