@@ -1,6 +1,8 @@
 // The shared test helpers (tests/support) and the smaller REST methods.
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
@@ -105,6 +107,57 @@ TEST(SmallMethods, ScopesAreEnforced) {
     EXPECT_EQ(crm.status, 403);
     EXPECT_EQ(crm.body["error"], "insufficient_scope");
     EXPECT_EQ(PostJson(p.base_url(), "/rest/profile", {{"auth", t.access_token}}).status, 200);
+}
+
+TEST(Concurrency, ParallelReadersAndWritersAgree) {
+    PortalOptions o;
+    o.limits.enforce_bucket = false;
+    o.limits.enforce_operating = false;
+    PortalFixture f(o);
+    f.portal->BulkLoad([](CrmData& crm) {
+        for (int i = 0; i < 400; ++i) {
+            Contact c;
+            c.company_ids = {};
+            crm.Insert(c);
+        }
+    });
+    std::atomic<int> failures{0};
+    std::atomic<int> writes{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 30; ++i) {
+                Answer a;
+                if (i % 3 == 0) {
+                    a = f.Call(
+                        "crm.contact.update",
+                        {{"id", t * 100 + i + 1}, {"fields", {{"NAME", "T" + std::to_string(t)}}}});
+                    writes += a.status == 200 ? 1 : 0;
+                } else if (i % 3 == 1) {
+                    a = f.Call("crm.item.list",
+                               {{"entityTypeId", 3}, {"filter", {{">id", i * 10}}}, {"start", -1}});
+                    failures += a.body["result"]["items"].size() == 50 ? 0 : 1;
+                } else {
+                    json cmd = json::object();
+                    cmd["a"] = "crm.contact.list?start=-1&filter[>ID]=0";
+                    cmd["b"] = "crm.contact.list?start=-1&filter[>ID]=$result[a][49][ID]";
+                    a = f.Call("batch", {{"cmd", cmd}});
+                    failures += a.body["result"]["result"]["b"][0]["ID"] == "51" ? 0 : 1;
+                }
+                failures += a.status == 200 ? 0 : 1;
+            }
+        });
+    }
+    for (auto& th : threads) {
+        th.join();
+    }
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(writes.load(), 40);
+    const auto counters = f.portal->Counters();
+    EXPECT_EQ(counters.writes.size(), 40u);
+    EXPECT_EQ(counters.Method("batch").http_requests, 40);
+    EXPECT_EQ(counters.Method("crm.contact.list").nested_calls, 80);
+    EXPECT_EQ(f.portal->Get<Contact>(201)->name, "T2");
 }
 
 }  // namespace
