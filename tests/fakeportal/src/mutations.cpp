@@ -82,7 +82,7 @@ int64_t Portal::Add(T row, const MutationContext& ctx) {
     std::unique_lock lock(impl_->data_mu);
     Traits<T>::Created(row, static_cast<Time>(impl_->Now()), ctx.user_id);
     row.id = 0;
-    const int64_t id = impl_->crm.Insert(std::move(row));
+    const int64_t id = impl_->crm.Insert(std::move(row));  // Insert keeps the company index
     impl_->FireEventLocked(std::string(Traits<T>::kEvent) + "ADD", EventFields<T>(id), ctx);
     return id;
 }
@@ -98,6 +98,10 @@ bool Portal::Update(int64_t id, const std::function<void(T&)>& change, const Mut
     if constexpr (std::is_same_v<T, Deal> || std::is_same_v<T, SmartInvoice>) {
         stage_before = row->stage_id;
     }
+    std::vector<int64_t> bindings_before;
+    if constexpr (std::is_same_v<T, Contact>) {
+        bindings_before = row->company_ids;
+    }
     change(*row);
     row->id = id;
     const Time now = static_cast<Time>(impl_->Now());
@@ -109,7 +113,9 @@ bool Portal::Update(int64_t id, const std::function<void(T&)>& change, const Mut
     }
     Traits<T>::Touched(*row, now, ctx.user_id);
     if constexpr (std::is_same_v<T, Contact>) {
-        impl_->crm.RebuildCompanyContacts();
+        if (row->company_ids != bindings_before) {
+            impl_->crm.RebuildCompanyContacts();
+        }
     }
     impl_->FireEventLocked(std::string(Traits<T>::kEvent) + "UPDATE", EventFields<T>(id), ctx);
     return true;

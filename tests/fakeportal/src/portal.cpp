@@ -58,17 +58,19 @@ std::string ErrorBody(const std::string& code, const std::string& description) {
 }
 
 // PHP's json_encode of an array: [] when empty, a list when keys are 0..n-1, else an object.
-json PhpArray(const json& obj) {
+json PhpArray(json obj) {
     if (obj.empty()) {
         return json::array();
     }
-    json arr = json::array();
     size_t i = 0;
     for (auto it = obj.begin(); it != obj.end(); ++it, ++i) {
         if (it.key() != std::to_string(i)) {
             return obj;
         }
-        arr.push_back(it.value());
+    }
+    json arr = json::array();
+    for (auto& [key, value] : obj.items()) {
+        arr.push_back(std::move(value));
     }
     return arr;
 }
@@ -518,7 +520,8 @@ HttpAnswer Portal::Impl::ExecuteTopLevel(const std::string& method, const json& 
         call.user = user;
         call.client_id = client_id;
         json result = RunCall(call);
-        if (options.limits.enforce_request_cap && call.cost > options.limits.request_cap_seconds) {
+        const LimitOptions limits = LimitsNow();
+        if (limits.enforce_request_cap && call.cost > limits.request_cap_seconds) {
             std::lock_guard lock(stats_mu);
             counters.request_cap_exceeded++;
             return HttpAnswer{504, detail::HtmlErrorPage(504, "Gateway Time-out"), "text/html", ""};
@@ -583,7 +586,7 @@ json Portal::Impl::RunCall(Call& call) {
         error = e;
     }
     if (call.cost <= 0) {
-        call.cost = options.costs.cheap;
+        call.cost = Costs().cheap;
     }
     {
         std::lock_guard lock(stats_mu);
@@ -625,6 +628,7 @@ HttpAnswer Portal::Impl::RunBatch(const json& params,
         Fail(400, "ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded");
     }
     const bool halt = params.contains("halt") && detail::TruthyYN(params["halt"]);
+    const LimitOptions limits = LimitsNow();
     BatchState state;
     json times = json::object();
     double elapsed = 0;
@@ -665,7 +669,7 @@ HttpAnswer Portal::Impl::RunBatch(const json& params,
         }
         times[key] = TimeObject(cstart, call.cost, client_id, method, !failed);
         elapsed += call.cost;
-        if (options.limits.enforce_request_cap && elapsed > options.limits.request_cap_seconds) {
+        if (limits.enforce_request_cap && elapsed > limits.request_cap_seconds) {
             std::lock_guard lock(stats_mu);
             counters.request_cap_exceeded++;
             return HttpAnswer{504, detail::HtmlErrorPage(504, "Gateway Time-out"), "text/html", ""};
@@ -675,11 +679,11 @@ HttpAnswer Portal::Impl::RunBatch(const json& params,
         }
     }
     json inner = json::object();
-    inner["result"] = PhpArray(state.results);
-    inner["result_error"] = PhpArray(state.errors);
-    inner["result_total"] = PhpArray(state.totals);
-    inner["result_next"] = PhpArray(state.nexts);
-    inner["result_time"] = PhpArray(times);
+    inner["result"] = PhpArray(std::move(state.results));
+    inner["result_error"] = PhpArray(std::move(state.errors));
+    inner["result_total"] = PhpArray(std::move(state.totals));
+    inner["result_next"] = PhpArray(std::move(state.nexts));
+    inner["result_time"] = PhpArray(std::move(times));
     json body = json::object();
     body["result"] = std::move(inner);
     body["time"] = TimeObject(started, elapsed, client_id, "batch", false);

@@ -171,6 +171,15 @@ struct Portal::Impl {
     int StartServer();  // adds a server on a new port; returns the port
 
     double Now() const { return clock(); }
+    /// Snapshots of the switchable settings (they may change while requests run).
+    CostModel Costs() const {
+        std::lock_guard lock(stats_mu);
+        return options.costs;
+    }
+    LimitOptions LimitsNow() const {
+        std::lock_guard lock(stats_mu);
+        return options.limits;
+    }
     int tz() const { return options.tz_offset_minutes; }
     std::string Domain() const { return "127.0.0.1:" + std::to_string(active_port.load()); }
     std::string Endpoint() const { return "http://" + Domain() + "/rest/"; }

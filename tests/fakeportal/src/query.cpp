@@ -234,7 +234,7 @@ int CompareValues(const Value& a, const Value& b) {
     }
 }
 
-json RenderValue(const Value& v, const Dialect& d) {
+json RenderValue(Value&& v, const Dialect& d) {
     if (v.null) {
         if (v.kind == Kind::kIntList || v.kind == Kind::kJson) {
             return json::array();
@@ -247,7 +247,7 @@ json RenderValue(const Value& v, const Dialect& d) {
         case Kind::kDouble:
             return d.legacy ? json(MoneyText(v.d)) : json(v.d);
         case Kind::kString:
-            return v.s;
+            return std::move(v.s);
         case Kind::kTime:
         case Kind::kDate:
             return FormatIso(v.i, d.tz_minutes);
@@ -261,7 +261,7 @@ json RenderValue(const Value& v, const Dialect& d) {
             return arr;
         }
         case Kind::kJson:
-            return v.j;
+            return std::move(v.j);
     }
     return nullptr;
 }

@@ -95,7 +95,7 @@ template <class T>
 std::vector<FieldDef<T>> FieldsFor(const CrmData& data, const std::string& uf_entity, bool legacy);
 
 /// Renders a Value in the given dialect.
-json RenderValue(const Value& v, const Dialect& dialect);
+json RenderValue(Value&& v, const Dialect& dialect);
 
 /// Name of a field in the dialect (camel for items, or UPPER when original_uf and is_uf).
 template <class T>
@@ -331,7 +331,7 @@ json RenderRow(const T& row,
         if (d.legacy && f.explicit_only && (v.null || (v.kind == Kind::kJson && v.j.empty()))) {
             continue;  // multifields appear only when they have values
         }
-        out[name] = RenderValue(v, d);
+        out[name] = RenderValue(std::move(v), d);
     }
     return out;
 }

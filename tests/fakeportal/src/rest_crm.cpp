@@ -151,11 +151,13 @@ json DoList(Impl& p,
     c.rows = static_cast<int64_t>(rows.size());
     c.total = res.total;
     c.next = res.next;
-    c.cost = ListCost(p.options.costs, c.rows, req.start >= 0, res.table_size);
+    c.cost = ListCost(p.Costs(), c.rows, req.start >= 0, res.table_size);
     if (legacy) {
         return rows;
     }
-    return json{{"items", std::move(rows)}};
+    json out = json::object();  // not an initializer list: that would copy every row
+    out["items"] = std::move(rows);
+    return out;
 }
 
 /// The row rendered with every field (get methods).
@@ -255,25 +257,25 @@ bool ApplyUf(T& row, const std::string& key, const json& value, const CrmData& c
 
 // Applies one UPPER_CASE field. Unknown and read-only fields are ignored, like the platform.
 void Apply(Contact& r, const std::string& k, const json& v, CrmData& crm, int tz, const Call&) {
-    if (k == "NAME")
+    if (k == "NAME") {
         r.name = StrVal(v);
-    else if (k == "LAST_NAME")
+    } else if (k == "LAST_NAME") {
         r.last_name = StrVal(v);
-    else if (k == "SECOND_NAME")
+    } else if (k == "SECOND_NAME") {
         r.second_name = StrVal(v);
-    else if (k == "POST")
+    } else if (k == "POST") {
         r.post = StrVal(v);
-    else if (k == "TYPE_ID")
+    } else if (k == "TYPE_ID") {
         r.type_id = StrVal(v);
-    else if (k == "SOURCE_ID")
+    } else if (k == "SOURCE_ID") {
         r.source_id = StrVal(v);
-    else if (k == "ASSIGNED_BY_ID")
+    } else if (k == "ASSIGNED_BY_ID") {
         r.assigned_by_id = IntVal(v);
-    else if (k == "OPENED")
+    } else if (k == "OPENED") {
         r.opened = TruthyYN(v);
-    else if (k == "EXPORT")
+    } else if (k == "EXPORT") {
         r.export_allowed = TruthyYN(v);
-    else if (k == "BIRTHDATE") {
+    } else if (k == "BIRTHDATE") {
         auto t = ParseTime(StrVal(v), tz);
         r.birthdate = t ? std::optional<Time>(StartOfDay(*t, tz)) : std::nullopt;
     } else if (k == "COMPANY_ID") {
@@ -285,129 +287,138 @@ void Apply(Contact& r, const std::string& k, const json& v, CrmData& crm, int tz
         } else if (!ids.empty()) {
             ids.erase(ids.begin());
         }
-    } else if (k == "COMPANY_IDS")
+    } else if (k == "COMPANY_IDS") {
         r.company_ids = IdList(v);
-    else if (k == "PHONE" || k == "EMAIL" || k == "WEB" || k == "IM" || k == "LINK")
+    } else if (k == "PHONE" || k == "EMAIL" || k == "WEB" || k == "IM" || k == "LINK") {
         ApplyMultifields(r.fm, k, v, crm, false);
-    else if (k == "FM")
+    } else if (k == "FM") {
         ApplyMultifields(r.fm, "", v, crm, true);
-    else
+    } else {
         ApplyUf(r, k, v, crm, tz);
+    }
 }
 
 void Apply(Company& r, const std::string& k, const json& v, CrmData& crm, int tz, const Call&) {
-    if (k == "TITLE")
+    if (k == "TITLE") {
         r.title = StrVal(v);
-    else if (k == "COMPANY_TYPE")
+    } else if (k == "COMPANY_TYPE") {
         r.company_type = StrVal(v);
-    else if (k == "INDUSTRY")
+    } else if (k == "INDUSTRY") {
         r.industry = StrVal(v);
-    else if (k == "EMPLOYEES")
+    } else if (k == "EMPLOYEES") {
         r.employees = StrVal(v);
-    else if (k == "REVENUE")
+    } else if (k == "REVENUE") {
         r.revenue = FloatVal(v);
-    else if (k == "CURRENCY_ID")
+    } else if (k == "CURRENCY_ID") {
         r.currency_id = StrVal(v);
-    else if (k == "ASSIGNED_BY_ID")
+    } else if (k == "ASSIGNED_BY_ID") {
         r.assigned_by_id = IntVal(v);
-    else if (k == "OPENED")
+    } else if (k == "OPENED") {
         r.opened = TruthyYN(v);
-    else if (k == "PHONE" || k == "EMAIL" || k == "WEB" || k == "IM" || k == "LINK")
+    } else if (k == "PHONE" || k == "EMAIL" || k == "WEB" || k == "IM" || k == "LINK") {
         ApplyMultifields(r.fm, k, v, crm, false);
-    else if (k == "FM")
+    } else if (k == "FM") {
         ApplyMultifields(r.fm, "", v, crm, true);
-    else
+    } else {
         ApplyUf(r, k, v, crm, tz);
+    }
 }
 
 void Apply(Deal& r, const std::string& k, const json& v, CrmData& crm, int tz, const Call&) {
-    if (k == "TITLE")
+    if (k == "TITLE") {
         r.title = StrVal(v);
-    else if (k == "STAGE_ID")
+    } else if (k == "STAGE_ID") {
         r.stage_id = StrVal(v);  // moved time: see Stamp()
-    else if (k == "CATEGORY_ID")
+    } else if (k == "CATEGORY_ID") {
         r.category_id = IntVal(v);
-    else if (k == "OPPORTUNITY")
+    } else if (k == "OPPORTUNITY") {
         r.opportunity = FloatVal(v);
-    else if (k == "CURRENCY_ID")
+    } else if (k == "CURRENCY_ID") {
         r.currency_id = StrVal(v);
-    else if (k == "COMPANY_ID")
+    } else if (k == "COMPANY_ID") {
         r.company_id = IntVal(v);
-    else if (k == "CONTACT_ID") {
+    } else if (k == "CONTACT_ID") {
         const int64_t id = IntVal(v);
         auto& ids = r.contact_ids;
         ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
         if (id > 0) {
             ids.insert(ids.begin(), id);
         }
-    } else if (k == "CONTACT_IDS")
+    } else if (k == "CONTACT_IDS") {
         r.contact_ids = IdList(v);
-    else if (k == "ASSIGNED_BY_ID")
+    } else if (k == "ASSIGNED_BY_ID") {
         r.assigned_by_id = IntVal(v);
-    else if (k == "TYPE_ID")
+    } else if (k == "TYPE_ID") {
         r.type_id = StrVal(v);
-    else if (k == "SOURCE_ID")
+    } else if (k == "SOURCE_ID") {
         r.source_id = StrVal(v);
-    else if (k == "OPENED")
+    } else if (k == "OPENED") {
         r.opened = TruthyYN(v);
-    else if (k == "BEGINDATE" || k == "CLOSEDATE") {
+    } else if (k == "BEGINDATE" || k == "CLOSEDATE") {
         auto t = ParseTime(StrVal(v), tz);
         (k == "BEGINDATE" ? r.begindate : r.closedate) = t ? StartOfDay(*t, tz) : 0;
-    } else
+    } else {
         ApplyUf(r, k, v, crm, tz);
+    }
 }
 
 void Apply(
     SmartInvoice& r, const std::string& k, const json& v, CrmData& crm, int tz, const Call&) {
-    if (k == "TITLE")
+    if (k == "TITLE") {
         r.title = StrVal(v);
-    else if (k == "ACCOUNT_NUMBER")
+    } else if (k == "ACCOUNT_NUMBER") {
         r.account_number = StrVal(v);
-    else if (k == "STAGE_ID")
+    } else if (k == "STAGE_ID") {
         r.stage_id = StrVal(v);
-    else if (k == "CATEGORY_ID")
+    } else if (k == "CATEGORY_ID") {
         r.category_id = IntVal(v);
-    else if (k == "OPPORTUNITY")
+    } else if (k == "OPPORTUNITY") {
         r.opportunity = FloatVal(v);
-    else if (k == "CURRENCY_ID")
+    } else if (k == "CURRENCY_ID") {
         r.currency_id = StrVal(v);
-    else if (k == "COMPANY_ID")
+    } else if (k == "COMPANY_ID") {
         r.company_id = IntVal(v);
-    else if (k == "CONTACT_ID") {
+    } else if (k == "CONTACT_ID") {
         const int64_t id = IntVal(v);
         auto& ids = r.contact_ids;
         ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
         if (id > 0) {
             ids.insert(ids.begin(), id);
         }
-    } else if (k == "CONTACT_IDS")
+    } else if (k == "CONTACT_IDS") {
         r.contact_ids = IdList(v);
-    else if (k == "PARENT_ID_2")
+    } else if (k == "PARENT_ID_2") {
         r.parent_id2 = IntVal(v);
-    else if (k == "MYCOMPANY_ID")
+    } else if (k == "MYCOMPANY_ID") {
         r.mycompany_id = IntVal(v);
-    else if (k == "ASSIGNED_BY_ID")
+    } else if (k == "ASSIGNED_BY_ID") {
         r.assigned_by_id = IntVal(v);
-    else if (k == "BEGINDATE" || k == "CLOSEDATE") {
+    } else if (k == "BEGINDATE" || k == "CLOSEDATE") {
         auto t = ParseTime(StrVal(v), tz);
         (k == "BEGINDATE" ? r.begindate : r.closedate) = t ? StartOfDay(*t, tz) : 0;
-    } else
+    } else {
         ApplyUf(r, k, v, crm, tz);
+    }
 }
 
 /// Maps a crm.item field name (camelCase or UPPER_CASE) to the UPPER_CASE name Apply() knows.
 template <class T>
 std::string UpperName(const std::vector<FieldDef<T>>& defs, const std::string& name) {
-    if (name == "companyIds" || name == "COMPANY_IDS")
+    if (name == "companyIds" || name == "COMPANY_IDS") {
         return "COMPANY_IDS";
-    if (name == "contactIds" || name == "CONTACT_IDS")
+    }
+    if (name == "contactIds" || name == "CONTACT_IDS") {
         return "CONTACT_IDS";
-    if (name == "fm")
+    }
+    if (name == "fm") {
         return "FM";
-    if (name == "parentId2")
+    }
+    if (name == "parentId2") {
         return "PARENT_ID_2";
-    if (name == "typeId" && std::is_same_v<T, Company>)
+    }
+    if (name == "typeId" && std::is_same_v<T, Company>) {
         return "COMPANY_TYPE";
+    }
     for (const auto& f : defs) {
         if ((!f.camel.empty() && f.camel == name) || (!f.upper.empty() && f.upper == name)) {
             return f.upper;
@@ -446,6 +457,15 @@ void Stamp(Impl& p, T& row, const Call& c, const std::string& stage_before) {
 }
 
 template <class T>
+std::vector<int64_t> CompanyBindings(const T& row) {
+    if constexpr (std::is_same_v<T, Contact>) {
+        return row.company_ids;
+    } else {
+        return {};
+    }
+}
+
+template <class T>
 std::string StageOf(const T& row) {
     if constexpr (std::is_same_v<T, Deal> || std::is_same_v<T, SmartInvoice>) {
         return row.stage_id;
@@ -458,7 +478,7 @@ std::string StageOf(const T& row) {
 template <class T>
 json DoLegacyUpdate(Impl& p, Call& c) {
     const int64_t id = IdParam(c.params);
-    c.cost = p.options.costs.update;
+    c.cost = p.Costs().update;
     if (id <= 0) {
         Fail(400, "", "ID is not defined or invalid.");
     }
@@ -473,9 +493,10 @@ json DoLegacyUpdate(Impl& p, Call& c) {
         Fail(400, "", "Access denied.");
     }
     const std::string stage = StageOf(*row);
+    const std::vector<int64_t> bindings = CompanyBindings(*row);
     ApplyAll(p, *row, f, false, c);
     Stamp(p, *row, c, stage);
-    if constexpr (std::is_same_v<T, Contact>) {
+    if (CompanyBindings(*row) != bindings) {
         AfterContactChange(p);
     }
     p.RecordWrite(c, Traits<T>::kType, id, f);
@@ -485,7 +506,7 @@ json DoLegacyUpdate(Impl& p, Call& c) {
 
 template <class T>
 json DoLegacyAdd(Impl& p, Call& c) {
-    c.cost = p.options.costs.add;
+    c.cost = p.Costs().add;
     const json* fields = Param(c.params, "fields", "FIELDS");
     const json f = fields && fields->is_object() ? *fields : json::object();
     std::unique_lock lock(p.data_mu);
@@ -505,7 +526,7 @@ json DoLegacyAdd(Impl& p, Call& c) {
 template <class T>
 json DoLegacyGet(Impl& p, Call& c) {
     const int64_t id = IdParam(c.params);
-    c.cost = p.options.costs.get;
+    c.cost = p.Costs().get;
     if (id <= 0) {
         Fail(400, "", "ID is not defined or invalid.");
     }
@@ -537,7 +558,7 @@ int EntityTypeParam(const Call& c) {
 template <class T>
 json ItemGet(Impl& p, Call& c) {
     const int64_t id = IdParam(c.params);
-    c.cost = p.options.costs.get;
+    c.cost = p.Costs().get;
     std::shared_lock lock(p.data_mu);
     const T* row = Traits<T>::Of(p.crm).Find(id);
     if (!row) {
@@ -552,7 +573,7 @@ json ItemGet(Impl& p, Call& c) {
 template <class T>
 json ItemUpdate(Impl& p, Call& c) {
     const int64_t id = IdParam(c.params);
-    c.cost = p.options.costs.update;
+    c.cost = p.Costs().update;
     const json* fields = Param(c.params, "fields", "FIELDS");
     const json f = fields && fields->is_object() ? *fields : json::object();
     if (f.contains("id")) {
@@ -567,9 +588,10 @@ json ItemUpdate(Impl& p, Call& c) {
         Fail(400, "ACCESS_DENIED", "You do not have permission to update this item");
     }
     const std::string stage = StageOf(*row);
+    const std::vector<int64_t> bindings = CompanyBindings(*row);
     ApplyAll(p, *row, f, true, c);
     Stamp(p, *row, c, stage);
-    if constexpr (std::is_same_v<T, Contact>) {
+    if (CompanyBindings(*row) != bindings) {
         AfterContactChange(p);
     }
     p.RecordWrite(c, Traits<T>::kType, id, f);
@@ -579,7 +601,7 @@ json ItemUpdate(Impl& p, Call& c) {
 
 template <class T>
 json ItemAdd(Impl& p, Call& c) {
-    c.cost = p.options.costs.add;
+    c.cost = p.Costs().add;
     const json* fields = Param(c.params, "fields", "FIELDS");
     const json f = fields && fields->is_object() ? *fields : json::object();
     std::unique_lock lock(p.data_mu);
@@ -673,7 +695,7 @@ json ActivityList(Impl& p, Call& c) {
 }
 
 json ActivityBindingList(Impl& p, Call& c) {
-    c.cost = p.options.costs.link_get;
+    c.cost = p.Costs().link_get;
     const json* id = Param(c.params, "activityId", "ACTIVITY_ID");
     std::shared_lock lock(p.data_mu);
     const Activity* a = p.crm.activities.Find(id ? IntVal(*id) : 0);
@@ -693,7 +715,7 @@ json ActivityBindingList(Impl& p, Call& c) {
 // ---- links --------------------------------------------------------------------------------------
 
 json ContactCompanyItems(Impl& p, Call& c) {
-    c.cost = p.options.costs.link_get;
+    c.cost = p.Costs().link_get;
     std::shared_lock lock(p.data_mu);
     const Contact* r = p.crm.contacts.Find(IdParam(c.params));
     if (!r) {
@@ -716,7 +738,7 @@ json ContactCompanyItems(Impl& p, Call& c) {
 }
 
 json CompanyContactItems(Impl& p, Call& c) {
-    c.cost = p.options.costs.link_get;
+    c.cost = p.Costs().link_get;
     std::shared_lock lock(p.data_mu);
     const Company* r = p.crm.companies.Find(IdParam(c.params));
     if (!r) {
@@ -742,7 +764,7 @@ json CompanyContactItems(Impl& p, Call& c) {
 }
 
 json DealContactItems(Impl& p, Call& c) {
-    c.cost = p.options.costs.link_get;
+    c.cost = p.Costs().link_get;
     std::shared_lock lock(p.data_mu);
     const Deal* r = p.crm.deals.Find(IdParam(c.params));
     if (!r) {
@@ -768,7 +790,7 @@ json DealContactItems(Impl& p, Call& c) {
 // ---------------------------------------------------------------------------------
 
 json StatusList(Impl& p, Call& c) {
-    c.cost = p.options.costs.directory;
+    c.cost = p.Costs().directory;
     std::shared_lock lock(p.data_mu);
     const json* f = Param(c.params, "filter", "FILTER");
     json out = json::array();
@@ -780,20 +802,21 @@ json StatusList(Impl& p, Call& c) {
                 auto [op, name] = SplitFilterKey(it.key());
                 const std::string field = ToUpper(name);
                 Value v;
-                if (field == "ENTITY_ID")
+                if (field == "ENTITY_ID") {
                     v = Value::Str(s.entity_id);
-                else if (field == "STATUS_ID")
+                } else if (field == "STATUS_ID") {
                     v = Value::Str(s.status_id);
-                else if (field == "CATEGORY_ID")
+                } else if (field == "CATEGORY_ID") {
                     v = Value::Int(s.category_id);
-                else if (field == "ID")
+                } else if (field == "ID") {
                     v = Value::Int(s.id);
-                else if (field == "NAME")
+                } else if (field == "NAME") {
                     v = Value::Str(s.name);
-                else if (field == "SEMANTICS")
+                } else if (field == "SEMANTICS") {
                     v = Value::Str(std::string(1, s.semantics));
-                else
+                } else {
                     continue;
+                }
                 ok = ok && MatchCondition(v, op, *it, p.tz());
             }
         }
@@ -830,7 +853,7 @@ json StatusList(Impl& p, Call& c) {
 }
 
 json CategoryList(Impl& p, Call& c) {
-    c.cost = p.options.costs.directory;
+    c.cost = p.Costs().directory;
     const json* t = Param(c.params, "entityTypeId", "ENTITY_TYPE_ID");
     const int64_t type = t ? IntVal(*t) : 0;
     if (type != kDeal && type != kSmartInvoice) {
@@ -915,12 +938,15 @@ void ApplyUserFieldList(Impl& p, UserField& f, const json& list, bool update) {
                 f.list.erase(it);
                 continue;
             }
-            if (e.contains("VALUE"))
+            if (e.contains("VALUE")) {
                 it->value = StrVal(e["VALUE"]);
-            if (e.contains("SORT"))
+            }
+            if (e.contains("SORT")) {
                 it->sort = static_cast<int>(IntVal(e["SORT"]));
-            if (e.contains("DEF"))
+            }
+            if (e.contains("DEF")) {
                 it->def = TruthyYN(e["DEF"]);
+            }
             if (!xml.empty()) {
                 for (const auto& other : f.list) {
                     if (other.id != id && other.xml_id == xml) {
@@ -955,12 +981,15 @@ void ApplyUserFieldProps(UserField& f, const json& fields) {
             *out = TruthyYN(fields[key]) ? "Y" : "N";
         }
     };
-    if (fields.contains("MANDATORY"))
+    if (fields.contains("MANDATORY")) {
         f.mandatory = TruthyYN(fields["MANDATORY"]);
-    if (fields.contains("SORT"))
+    }
+    if (fields.contains("SORT")) {
         f.sort = static_cast<int>(IntVal(fields["SORT"]));
-    if (fields.contains("XML_ID"))
+    }
+    if (fields.contains("XML_ID")) {
         f.xml_id = StrVal(fields["XML_ID"]);
+    }
     if (fields.contains("SETTINGS") && fields["SETTINGS"].is_object()) {
         f.settings = ToPlain(fields["SETTINGS"]);
     }
@@ -986,7 +1015,7 @@ Handler UserFieldMethod(const std::string& entity, const std::string& op) {
         const json* fields_p = Param(c.params, "fields", "FIELDS");
         const json fields = fields_p && fields_p->is_object() ? *fields_p : json::object();
         if (op == "list") {
-            c.cost = p.options.costs.directory;
+            c.cost = p.Costs().directory;
             std::shared_lock lock(p.data_mu);
             const json* f = Param(c.params, "filter", "FILTER");
             std::vector<const UserField*> rows;
@@ -1026,7 +1055,7 @@ Handler UserFieldMethod(const std::string& entity, const std::string& op) {
             return out;
         }
         if (op == "get") {
-            c.cost = p.options.costs.directory;
+            c.cost = p.Costs().directory;
             std::shared_lock lock(p.data_mu);
             const UserField* uf = p.crm.FindUserField(IdParam(c.params));
             if (!uf || uf->entity_id != entity) {
@@ -1036,7 +1065,7 @@ Handler UserFieldMethod(const std::string& entity, const std::string& op) {
             }
             return RenderUserField(*uf);
         }
-        c.cost = p.options.costs.userfield_write;
+        c.cost = p.Costs().userfield_write;
         if (!c.user.admin) {
             Fail(400, "", "Access denied.");
         }
@@ -1175,6 +1204,38 @@ void Portal::Impl::RegisterCrmMethods() {
     reg("crm.company.contact.items.get", CompanyContactItems);
     reg("crm.deal.contact.items.get", DealContactItems);
     reg("crm.activity.binding.list", ActivityBindingList);
+    // crm.entity.mergeBatch {params:{entityTypeId, entityIds}}: the first id survives.
+    reg("crm.entity.mergebatch", [](Impl& p, Call& c) -> json {
+        c.cost = p.Costs().update * 2;
+        const json* params = Param(c.params, "params", "PARAMS");
+        if (!params || !params->is_object()) {
+            Fail(400, "ERROR_ARGUMENT", "params are required");
+        }
+        const json* type = Param(*params, "entityTypeId", "ENTITY_TYPE_ID");
+        const json* ids_p = Param(*params, "entityIds", "ENTITY_IDS");
+        std::vector<int64_t> ids;
+        if (ids_p && (ids_p->is_array() || ids_p->is_object())) {
+            for (const auto& e : *ids_p) {
+                ids.push_back(IntVal(e));
+            }
+        }
+        const int64_t t = type ? IntVal(*type) : 0;
+        if ((t != kContact && t != kCompany) || ids.size() < 2) {
+            return json{{"STATUS", "ERROR"}, {"ENTITY_IDS", json::array()}};
+        }
+        if (!c.user.admin && c.user.crm_read != CrmRead::kAll) {
+            return json{{"STATUS", "CONFLICT"}, {"ENTITY_IDS", json::array()}};
+        }
+        const MutationContext ctx = CtxOf(c);
+        const bool ok =
+            t == kContact ? p.self->MergeContacts(ids, ctx) : p.self->MergeCompanies(ids, ctx);
+        json gone = json::array();
+        for (size_t i = 1; i < ids.size(); ++i) {
+            gone.push_back(ids[i]);
+        }
+        return json{{"STATUS", ok ? "SUCCESS" : "ERROR"},
+                    {"ENTITY_IDS", ok ? gone : json::array()}};
+    });
     // Directories.
     reg("crm.status.list", StatusList);
     reg("crm.category.list", CategoryList);
