@@ -269,6 +269,15 @@ void Client::FetchByIds(const IdFetchSpec& spec,
             }
             filter["@" + spec.id_field] = std::move(list);
             cmd.params["start"] = -1;
+            if (auto sel = cmd.params.find("select");
+                sel != cmd.params.end() && sel->is_array() && !sel->empty()) {
+                const bool has_id = std::any_of(sel->begin(), sel->end(), [&](const auto& f) {
+                    return f == spec.id_field || f == "*";
+                });
+                if (!has_id) {
+                    sel->push_back(spec.id_field);  // rows are sorted by id
+                }
+            }
             cmd.repeat = Repeat::kSafe;
             cmds.push_back(std::move(cmd));
         }

@@ -84,6 +84,22 @@ std::optional<nlohmann::json> ExtractRows(nlohmann::json& result, const std::str
 }
 
 // Zero-padded so that even a key-sorting JSON writer keeps a chain's pages in order.
+// A walk needs the id of every row: add the id field to a non-empty select that lacks it
+// (legacy methods return only the fields named).
+void EnsureIdSelected(nlohmann::json& params, const std::string& id_field) {
+    auto it = params.find("select");
+    if (it == params.end() || !it->is_array() || it->empty()) {
+        return;
+    }
+    for (const auto& f : *it) {
+        if (f.is_string() && (f.get_ref<const std::string&>() == id_field ||
+                              f.get_ref<const std::string&>() == "*")) {
+            return;
+        }
+    }
+    it->push_back(id_field);
+}
+
 std::string PageKey(std::size_t walk, int page) {
     char buf[48];
     std::snprintf(buf, sizeof buf, "w%zup%02d", walk, page);
@@ -200,6 +216,7 @@ void Client::Walk(const std::vector<WalkSpec>& walks,
                 nlohmann::json params =
                     spec.params.is_object() ? spec.params : nlohmann::json::object();
                 params["order"] = nlohmann::json{{spec.id_field, "ASC"}};
+                EnsureIdSelected(params, spec.id_field);
                 auto& filter = params["filter"];
                 if (!filter.is_object()) {
                     filter = nlohmann::json::object();

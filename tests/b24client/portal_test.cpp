@@ -314,6 +314,18 @@ TEST(Portal, ClientsSharingATokenStoreRefreshOnce) {
     EXPECT_NE(store->Get().refresh_token, env.tokens.refresh_token);
 }
 
+TEST(Portal, WalkAddsTheIdFieldToALegacySelect) {
+    PortalEnv env(20.0);
+    AddContacts(env.portal, 130);
+    Client client(env.Creds(), env.Options());
+    Collector rows;
+    client.List(WalkSpec::Legacy("crm.contact.list", {}, {"NAME"}), [&](std::vector<json>&& r) {
+        EXPECT_TRUE(r.front().contains("NAME"));
+        rows.Add(r);
+    });
+    EXPECT_EQ(rows.ids, ContactIds(env.portal));
+}
+
 TEST(Portal, UserTokenWithoutRefreshFailsAtOnce) {
     PortalEnv env(1.0);
     env.portal.ExpireAccessTokens();

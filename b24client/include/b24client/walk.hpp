@@ -20,9 +20,11 @@ namespace b24client {
 class Error;
 
 struct WalkSpec {
-    std::string method;                                // "crm.contact.list", "crm.item.list", ...
-    nlohmann::json params = nlohmann::json::object();  // base params: filter, select, entityTypeId
-    std::string id_field = "ID";                       // "id" for crm.item.list
+    std::string method;  // "crm.contact.list", "crm.item.list", ...
+    // Base params: filter, select, entityTypeId. The client sets `order`, `start` and the
+    // keyset bound (`>ID` / `>id`) itself, and adds the id field to a select that lacks it.
+    nlohmann::json params = nlohmann::json::object();
+    std::string id_field = "ID";                // "id" for crm.item.list
     std::string items_key;                      // "" rows in `result`; "items" for crm.item.list
     std::int64_t last_id = 0;                   // resume point: rows with id > last_id
     std::optional<std::int64_t> expected_rows;  // size hint (rows left after last_id)
