@@ -60,7 +60,11 @@ export async function openPath(path: string): Promise<void> {
     }
     const b24 = await frame();
     if (b24) {
-        await b24.slider.openPath(b24.slider.getUrl(path));
+        try {
+            await b24.slider.openPath(b24.slider.getUrl(path));
+        } catch (err) {
+            console.warn('b24seg: the portal could not open', path, err);
+        }
     } else {
         window.open(portalUrl(path), '_blank', 'noopener');
     }
@@ -95,7 +99,6 @@ export async function setTitle(title: string): Promise<void> {
 
 let fitScheduled = false;
 let lastHeight = -1;
-let fitRoot: HTMLElement | null = null;
 
 /**
  * Resizes the portal's iframe to our content height, coalesced to one message per animation
@@ -114,10 +117,11 @@ export function fitWindow(): void {
             if (!b24) {
                 return;
             }
-            const root = fitRoot ?? document.body;
+            // The body is as tall as its content (it is never stretched to the frame), so its
+            // box plus its margins is the height the frame needs.
             const style = getComputedStyle(document.body);
             const height = Math.ceil(
-                root.getBoundingClientRect().height +
+                document.body.getBoundingClientRect().height +
                     parseFloat(style.marginTop) +
                     parseFloat(style.marginBottom),
             );
@@ -137,7 +141,6 @@ export function fitWindow(): void {
 
 /** Keeps the iframe as tall as the content while the page changes. */
 export function autoFit(root: HTMLElement): void {
-    fitRoot = root;
     const observer = new ResizeObserver(() => fitWindow());
     observer.observe(root);
     fitWindow();
