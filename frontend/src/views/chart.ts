@@ -61,8 +61,10 @@ function tooltipPlugin(series: ChartSeries[]): uPlot.Plugin {
                 }
                 const x = u.data[0][idx] as number;
                 title.textContent = fmtMonthSeconds(x, 'long');
+                tip.setAttribute('data-index', String(idx));
                 series.forEach((s, i) => {
                     rows[i]!.textContent = fmtNumber(s.values[idx] ?? null);
+                    rows[i]!.setAttribute('data-value', String(s.values[idx] ?? ''));
                     (rows[i]!.parentElement as HTMLElement).style.opacity = u.series[i + 1]?.show === false ? '0.4' : '1';
                 });
                 tip.style.display = 'block';

@@ -49,7 +49,9 @@ function segmentBadges(item: ListItem): HTMLElement {
 }
 
 function cell(label: Key, ...content: Parameters<typeof h>[2][]): HTMLTableCellElement {
-    return h('td', { 'data-label': t(label) }, ...content);
+    // One wrapper per cell, so the stacked phone layout (label | value grid) keeps all of a
+    // cell's lines in the value column.
+    return h('td', { 'data-label': t(label) }, h('div', { class: 'cell' }, ...content));
 }
 
 function row(item: ListItem): HTMLTableRowElement {
