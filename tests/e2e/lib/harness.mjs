@@ -273,8 +273,12 @@ export function parseCsv(text, sep = ';') {
     return records;
 }
 
-/** A word of the name (letters only, at least 4) to search for, or null. */
-export function searchableWord(name) {
-    const words = String(name).match(/\p{L}{4,}/gu) ?? [];
-    return words[0] ?? null;
+/** Words of a name (letters only, at least 4) that a search could use. */
+export function searchableWords(name) {
+    return String(name).match(/\p{L}{4,}/gu) ?? [];
+}
+
+/** Case- and accent-insensitive form, close to what a server-side search folds. */
+export function fold(text) {
+    return String(text).toLowerCase().normalize('NFD').replace(/\p{M}/gu, '').replace(/ё/g, 'е').replace(/ß/g, 'ss').replace(/ł/g, 'l');
 }
