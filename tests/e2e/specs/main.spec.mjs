@@ -91,6 +91,31 @@ test('main page loads for an admin, counters equal the API, chart has one point 
     }
     assert.deepEqual(values, expected);
     await screenshot(page, 'main-chart-hover', { fullPage: false });
+
+    // Smoothness: sweep the cursor across the plot, one move per animation frame, and report
+    // the frame times (printed, not asserted: speed is measured, not unit-tested).
+    const frames = await frame.evaluate(async () => {
+        const over = document.querySelector('.u-over');
+        const r = over.getBoundingClientRect();
+        const steps = 120;
+        const times = [];
+        let last = performance.now();
+        for (let i = 0; i <= steps; i++) {
+            over.dispatchEvent(new MouseEvent('mousemove', {
+                clientX: r.left + (r.width * i) / steps, clientY: r.top + r.height / 2, bubbles: true,
+            }));
+            await new Promise((res) => requestAnimationFrame(res));
+            const now = performance.now();
+            times.push(now - last);
+            last = now;
+        }
+        return times;
+    });
+    const sorted = [...frames].sort((a, b) => a - b);
+    const p50 = sorted[Math.floor(sorted.length / 2)].toFixed(1);
+    const max = sorted[sorted.length - 1].toFixed(1);
+    console.log(`chart hover: ${dash.months.length} months × ${mode.series.length} series, frame time median ${p50} ms, worst ${max} ms over ${frames.length} frames`);
+    await writeArtifact('chart-hover.json', { months: dash.months.length, series: mode.series.length, frameMs: frames });
     assert.deepEqual(browser.errors, [], 'no page errors');
 });
 
