@@ -294,10 +294,12 @@ async function handle(ctx, command, args, key) {
 
 async function rest(method, body) {
     const auth = await postJson('/shell/api/auth', { userId: state.userId });
-    const res = await fetch(`/rest/${method}?auth=${encodeURIComponent(auth.access_token)}`, {
+    // The token goes in the body (as Bitrix24 accepts it), not in the URL, so that no access
+    // log ever holds it.
+    const res = await fetch(`/rest/${method}`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
+        body: JSON.stringify({ ...body, auth: auth.access_token }),
     });
     const data = await res.json().catch(() => ({}));
     if (!res.ok || data.error) throw new Error(`${method}: ${data.error ?? res.status}`);
