@@ -42,8 +42,9 @@ export function adminUser(ready) {
     return u;
 }
 
+/** A non-admin with "own" CRM read rights (ready.json may say crmRead; absent means own). */
 export function managerUser(ready) {
-    const u = ready.users.find((x) => !x.isAdmin);
+    const u = ready.users.find((x) => !x.isAdmin && (x.crmRead ?? 'own') === 'own');
     assert.ok(u, 'the demo has no non-admin user');
     return u;
 }

@@ -54,21 +54,23 @@ function pickUser(users) {
     return (users.find((u) => u.isAdmin) ?? users[0])?.id ?? null;
 }
 
-// /shell/api/info answers with the portal's users and the app's state; accept both spellings
-// (camelCase and the portal's snake_case) so the shell does not break on naming.
+// /shell/api/info (tests/fakeportal/README.md): {domain, memberId, users: [{id, name, lastName,
+// admin, crmRead}], app: null | {installed, finished, …}}. Other spellings (isAdmin, member_id)
+// are read too.
 function normalizeInfo(raw) {
     const users = (raw.users ?? []).map((u) => ({
         id: Number(u.id ?? u.ID),
-        name: String(u.name ?? u.NAME ?? `User ${u.id}`),
-        isAdmin: Boolean(u.isAdmin ?? u.is_admin ?? u.admin ?? false),
+        name: [u.name ?? u.NAME, u.lastName ?? u.LAST_NAME].filter(Boolean).join(' ') || `User ${u.id}`,
+        isAdmin: Boolean(u.admin ?? u.isAdmin ?? u.is_admin ?? false),
+        crmRead: u.crmRead ?? null,
     }));
-    const app = raw.app ?? {};
+    const app = raw.app ?? null;
     return {
         domain: String(raw.domain ?? location.host),
         memberId: String(raw.memberId ?? raw.member_id ?? ''),
         users,
-        installed: Boolean(app.installed ?? raw.installed ?? true),
-        finished: Boolean(app.finished ?? app.installFinished ?? raw.finished ?? raw.installFinished ?? true),
+        installed: Boolean(app?.installed),
+        finished: Boolean(app?.finished),
     };
 }
 
@@ -457,7 +459,7 @@ async function start() {
     state.userId = pickUser(state.info.users);
     $('domain').textContent = state.info.domain;
     $('user-select').replaceChildren(...state.info.users.map((u) =>
-        el('option', { value: u.id, selected: u.id === state.userId }, `${u.name}${u.isAdmin ? ' (admin)' : ''}`)));
+        el('option', { value: u.id, selected: u.id === state.userId }, `${u.name}${u.isAdmin ? ' (admin)' : u.crmRead === 'own' ? ' (own CRM rights)' : ''}`)));
     const reload = (change) => {
         const p = new URLSearchParams(location.search);
         for (const [k, v] of Object.entries(change)) {
