@@ -897,6 +897,35 @@ std::map<std::string, std::map<std::string, std::int64_t>> PortalDb::RecordedSer
     return out;
 }
 
+void PortalDb::ReplaceCurrentSeries(
+    const std::map<std::string, std::map<std::string, std::int64_t>>& by_month) {
+    std::lock_guard lock(mutex_);
+    SQLite::Transaction tx(db_);
+    db_.exec("DELETE FROM series_current");
+    SQLite::Statement q(db_,
+                        "INSERT INTO series_current (month, series, value) VALUES (?,?,?)");
+    for (const auto& [month, values] : by_month) {
+        for (const auto& [series, value] : values) {
+            q.bind(1, month);
+            q.bind(2, series);
+            q.bind(3, value);
+            q.exec();
+            q.reset();
+        }
+    }
+    tx.commit();
+}
+
+std::map<std::string, std::map<std::string, std::int64_t>> PortalDb::CurrentSeries() {
+    std::lock_guard lock(mutex_);
+    SQLite::Statement q(db_, "SELECT month, series, value FROM series_current");
+    std::map<std::string, std::map<std::string, std::int64_t>> out;
+    while (q.executeStep()) {
+        out[Str(q, 0)][Str(q, 1)] = q.getColumn(2).getInt64();
+    }
+    return out;
+}
+
 void PortalDb::AddDirty(const std::string& entity, std::int64_t id) {
     CheckEntity(entity);
     std::lock_guard lock(mutex_);
@@ -924,7 +953,8 @@ void PortalDb::ClearPulledData() {
     SQLite::Transaction tx(db_);
     for (const char* table :
          {"contact", "company", "deal", "invoice", "invoice_stage", "old_invoice", "activity",
-          "requisite", "portal_user", "pull_month", "card", "target", "write_pending", "dirty"}) {
+          "requisite", "portal_user", "pull_month", "card", "target", "write_pending", "dirty",
+          "series_current"}) {
         db_.exec(std::string("DELETE FROM ") + table);
     }
     db_.exec("DELETE FROM meta WHERE key LIKE 'pull.%' OR key LIKE 'mark.%'");

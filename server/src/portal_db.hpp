@@ -240,6 +240,10 @@ public:
                       std::int64_t run_id);
     // month -> series -> value
     std::map<std::string, std::map<std::string, std::int64_t>> RecordedSeries();
+    // Today's computation of all months; replaces the previous one.
+    void ReplaceCurrentSeries(
+        const std::map<std::string, std::map<std::string, std::int64_t>>& by_month);
+    std::map<std::string, std::map<std::string, std::int64_t>> CurrentSeries();
 
     // --- ids reported by events, for the next incremental run
     void AddDirty(const std::string& entity, std::int64_t id);

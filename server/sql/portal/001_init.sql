@@ -179,6 +179,15 @@ CREATE TABLE series_recorded (
     PRIMARY KEY (month, series)
 ) WITHOUT ROWID;
 
+-- Today's computation of every month's series (replaced at each run). Months with a recorded
+-- value above show the recorded one instead.
+CREATE TABLE series_current (
+    month          TEXT NOT NULL,
+    series         TEXT NOT NULL,
+    value          INTEGER NOT NULL,
+    PRIMARY KEY (month, series)
+) WITHOUT ROWID;
+
 -- Ids reported by CRM events since the last run, to be re-read by the next incremental run.
 CREATE TABLE dirty (
     entity         TEXT NOT NULL,            -- contact | company | deal | invoice | old_invoice | activity | requisite

@@ -23,3 +23,12 @@ CREATE TABLE portal (
     created_at         INTEGER NOT NULL,
     updated_at         INTEGER NOT NULL
 );
+
+-- Runs asked for by the operator CLI (`b24seg sync <member_id>` without --wait); the server's job
+-- runner picks them up.
+CREATE TABLE job_request (
+    id            INTEGER PRIMARY KEY,
+    member_id     TEXT NOT NULL,
+    kind          TEXT NOT NULL,               -- incremental | full | recompute
+    requested_at  INTEGER NOT NULL
+);
