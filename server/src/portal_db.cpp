@@ -333,12 +333,14 @@ void PortalDb::Upsert(const std::vector<ActivityRow>& rows) {
 void PortalDb::Upsert(const std::vector<RequisiteRow>& rows) {
     std::lock_guard lock(mutex_);
     SQLite::Statement q(db_,
-                        "INSERT OR REPLACE INTO requisite (id, entity_type, entity_id) "
-                        "VALUES (?,?,?)");
+                        "INSERT OR REPLACE INTO requisite (id, entity_type, entity_id, created, "
+                        "updated) VALUES (?,?,?,?,?)");
     for (const auto& r : rows) {
         q.bind(1, r.id);
         q.bind(2, r.entity_type);
         q.bind(3, r.entity_id);
+        q.bind(4, r.created);
+        q.bind(5, r.updated);
         q.exec();
         q.reset();
     }
@@ -430,9 +432,6 @@ std::vector<std::int64_t> PortalDb::IdsCreatedBetween(const std::string& entity,
 
 std::string PortalDb::MaxUpdated(const std::string& entity) {
     CheckEntity(entity);
-    if (entity == "requisite") {
-        return {};
-    }
     std::lock_guard lock(mutex_);
     SQLite::Statement q(db_, "SELECT MAX(updated) FROM " + entity);
     q.executeStep();
@@ -555,12 +554,16 @@ void PortalDb::ForEach(const std::function<void(const ActivityRow&)>& fn) {
 
 void PortalDb::ForEach(const std::function<void(const RequisiteRow&)>& fn) {
     std::lock_guard lock(mutex_);
-    SQLite::Statement q(db_, "SELECT id, entity_type, entity_id FROM requisite ORDER BY id");
+    SQLite::Statement q(db_,
+                        "SELECT id, entity_type, entity_id, created, updated FROM requisite "
+                        "ORDER BY id");
     while (q.executeStep()) {
         RequisiteRow r;
         r.id = q.getColumn(0).getInt64();
         r.entity_type = q.getColumn(1).getInt();
         r.entity_id = q.getColumn(2).getInt64();
+        r.created = Str(q, 3);
+        r.updated = Str(q, 4);
         fn(r);
     }
 }
@@ -933,6 +936,39 @@ void PortalDb::AddDirty(const std::string& entity, std::int64_t id) {
     q.bind(1, entity);
     q.bind(2, id);
     q.exec();
+}
+
+std::map<std::string, std::vector<std::int64_t>> PortalDb::Dirty() {
+    std::lock_guard lock(mutex_);
+    SQLite::Statement q(db_, "SELECT entity, id FROM dirty ORDER BY entity, id");
+    std::map<std::string, std::vector<std::int64_t>> out;
+    while (q.executeStep()) {
+        out[Str(q, 0)].push_back(q.getColumn(1).getInt64());
+    }
+    return out;
+}
+
+void PortalDb::RemoveDirty(const std::map<std::string, std::vector<std::int64_t>>& ids) {
+    std::lock_guard lock(mutex_);
+    SQLite::Statement q(db_, "DELETE FROM dirty WHERE entity = ? AND id = ?");
+    for (const auto& [entity, list] : ids) {
+        for (std::int64_t id : list) {
+            q.bind(1, entity);
+            q.bind(2, id);
+            q.exec();
+            q.reset();
+        }
+    }
+}
+
+void PortalDb::ForEachCreated(const std::string& entity,
+                              const std::function<void(std::int64_t, const std::string&)>& fn) {
+    CheckEntity(entity);
+    std::lock_guard lock(mutex_);
+    SQLite::Statement q(db_, "SELECT id, created FROM " + entity + " ORDER BY id");
+    while (q.executeStep()) {
+        fn(q.getColumn(0).getInt64(), Str(q, 1));
+    }
 }
 
 std::map<std::string, std::vector<std::int64_t>> PortalDb::TakeDirty() {

@@ -106,10 +106,12 @@ struct RequisiteRow {
     std::int64_t id = 0;
     int entity_type = 0;  // 3 or 4
     std::int64_t entity_id = 0;
+    std::string created;
+    std::string updated;
 };
 
 // The eight card fields (SEGMENTS.md §5). Text values: enumeration XML_IDs; last_payment as the
-// portal's date-time string; std::nullopt = empty on the card.
+// local date YYYY-MM-DD (the field's type is `date`); std::nullopt = empty on the card.
 struct CardValues {
     std::optional<std::int64_t> parent_company;
     std::optional<std::string> lifecycle;
@@ -247,7 +249,13 @@ public:
 
     // --- ids reported by events, for the next incremental run
     void AddDirty(const std::string& entity, std::int64_t id);
+    std::map<std::string, std::vector<std::int64_t>> Dirty();
+    void RemoveDirty(const std::map<std::string, std::vector<std::int64_t>>& ids);
     std::map<std::string, std::vector<std::int64_t>> TakeDirty();  // reads and clears
+
+    // (id, created) of every row of an entity, for deletion checks by creation window.
+    void ForEachCreated(const std::string& entity,
+                        const std::function<void(std::int64_t, const std::string&)>& fn);
 
     // --- "clear and refresh": drops pulled rows, checkpoints, targets, card knowledge, series
     // marks; keeps runs history, user fields and recorded series of past months.

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
 
 #include "crypto.hpp"
 #include "db.hpp"
@@ -205,6 +206,31 @@ void Registry::Delete(const std::string& member_id) {
     SQLite::Statement q(db_, "DELETE FROM portal WHERE member_id = ?");
     q.bind(1, member_id);
     q.exec();
+}
+
+void Registry::AddJobRequest(const std::string& member_id, const std::string& kind) {
+    std::lock_guard lock(mutex_);
+    SQLite::Statement q(db_,
+                        "INSERT INTO job_request (member_id, kind, requested_at) VALUES (?, ?, ?)");
+    q.bind(1, member_id);
+    q.bind(2, kind);
+    q.bind(3, Now());
+    q.exec();
+}
+
+std::vector<std::pair<std::string, std::string>> Registry::TakeJobRequests() {
+    std::lock_guard lock(mutex_);
+    SQLite::Transaction tx(db_);
+    SQLite::Statement q(db_, "SELECT member_id, kind FROM job_request ORDER BY id");
+    std::vector<std::pair<std::string, std::string>> out;
+    while (q.executeStep()) {
+        out.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString());
+    }
+    if (!out.empty()) {
+        db_.exec("DELETE FROM job_request");
+    }
+    tx.commit();
+    return out;
 }
 
 std::string Registry::DbFileFor(const std::string& member_id) {

@@ -67,6 +67,11 @@ public:
 
     void Delete(const std::string& member_id);
 
+    // Runs the operator CLI asks the server for (kind: incremental | full | recompute).
+    void AddJobRequest(const std::string& member_id, const std::string& kind);
+    // Reads and removes the pending requests, oldest first: (member_id, kind).
+    std::vector<std::pair<std::string, std::string>> TakeJobRequests();
+
     // A file name for a new portal's database: the member_id if it is a safe name, else its hash.
     static std::string DbFileFor(const std::string& member_id);
 

@@ -91,7 +91,9 @@ CREATE TABLE activity (
 CREATE TABLE requisite (
     id           INTEGER PRIMARY KEY,
     entity_type  INTEGER NOT NULL,
-    entity_id    INTEGER NOT NULL
+    entity_id    INTEGER NOT NULL,
+    created      TEXT NOT NULL DEFAULT '',
+    updated      TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX requisite_entity ON requisite(entity_type, entity_id);
 
