@@ -1,0 +1,133 @@
+#pragma once
+
+// The segmenter's input: a portal's CRM rows, as plain structs close to Bitrix24's own data model.
+// The server fills them from its storage; all segmentation rules live in the segmenter.
+//
+// Ids are the portal's ids. Valid ids are 1 .. 2^62-1; a row with an id outside that range is
+// ignored, and a reference outside it (0 in particular) means "none". A reference to a row that
+// does not exist (deleted, merged, or not pulled) is treated as no reference at all.
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "segmenter/instant.hpp"
+
+namespace segmenter {
+
+// Bitrix24 CRM entity type ids (`crm.enum.ownertype`).
+inline constexpr std::int32_t kEntityTypeDeal = 2;
+inline constexpr std::int32_t kEntityTypeContact = 3;
+inline constexpr std::int32_t kEntityTypeCompany = 4;
+
+// Channel data of a contact or company, as bit flags (combine with |).
+enum ChannelFlag : std::uint8_t {
+    kChannelPhone = 1U << 0,  // HAS_PHONE = Y
+    kChannelEmail = 1U << 1,  // HAS_EMAIL = Y
+    kChannelImol = 1U << 2,   // HAS_IMOL = Y (open-line chat)
+    kChannelWeb = 1U << 3,    // at least one WEB value
+    kChannelIm = 1U << 4,     // at least one IM value
+};
+
+struct Contact {
+    std::int64_t id = 0;
+    Instant created{};                        // DATE_CREATE / createdTime
+    std::int64_t company_id = 0;              // COMPANY_ID / companyId (the main company), 0 = none
+    std::vector<std::int64_t> company_ids{};  // companyIds in portal order (primary binding first)
+    std::uint8_t channels = 0;                // ChannelFlag bits
+};
+
+struct Company {
+    std::int64_t id = 0;
+    Instant created{};           // DATE_CREATE
+    bool is_my_company = false;  // IS_MY_COMPANY = Y: the portal's own company, never a client
+    std::uint8_t channels = 0;   // ChannelFlag bits
+};
+
+// Stage semantics (STAGE_SEMANTIC_ID): in progress, won (success), failed.
+enum class StageSemantic : std::uint8_t { kInProgress, kWon, kFailed };
+
+struct Deal {
+    std::int64_t id = 0;
+    Instant created{};                        // DATE_CREATE
+    std::int64_t company_id = 0;              // COMPANY_ID, 0 = none
+    std::vector<std::int64_t> contact_ids{};  // CONTACT_ID first, then the rest of contactIds
+    StageSemantic stage = StageSemantic::kInProgress;
+    std::optional<Instant> moved_time{};  // MOVED_TIME
+    std::optional<Instant> close_date{};  // CLOSEDATE
+};
+
+// New (smart, entityTypeId 31) and old (crm.invoice.*) invoices in one shape. The two id spaces are
+// distinct: (legacy, id) identifies an invoice.
+struct Invoice {
+    std::int64_t id = 0;
+    bool legacy = false;                      // true for old invoices (crm.invoice.list)
+    Instant created{};                        // createdTime / DATE_INSERT
+    std::int64_t company_id = 0;              // companyId / UF_COMPANY_ID, 0 = none
+    std::vector<std::int64_t> contact_ids{};  // contactId first, then the rest of contactIds
+    std::int64_t deal_id = 0;                 // parentId2 / UF_DEAL_ID, 0 = none
+    bool paid = false;  // stage semantics S (new), PAYED = Y (old); derived by the server
+    std::optional<Instant> paid_time{};  // movedTime (new) / DATE_PAYED (old)
+};
+
+// One (entity type, id) an activity is bound to: its owner, a binding, or a communication.
+struct Binding {
+    std::int32_t entity_type = 0;  // kEntityTypeContact, kEntityTypeCompany; others are ignored
+    std::int64_t entity_id = 0;
+};
+
+struct Activity {
+    std::int64_t id = 0;
+    Instant created{};                // CREATED
+    std::vector<Binding> bindings{};  // duplicates are allowed and harmless
+};
+
+struct Requisite {
+    std::int64_t id = 0;           // crm.requisite.list ID
+    std::int32_t entity_type = 0;  // kEntityTypeContact or kEntityTypeCompany; others are ignored
+    std::int64_t entity_id = 0;
+};
+
+// A whole portal, or (in Changes) the rows to insert or replace.
+struct PortalData {
+    std::vector<Contact> contacts{};
+    std::vector<Company> companies{};
+    std::vector<Deal> deals{};
+    std::vector<Invoice> invoices{};
+    std::vector<Activity> activities{};
+    std::vector<Requisite> requisites{};
+};
+
+// Identifies an invoice for removal.
+struct InvoiceId {
+    std::int64_t id = 0;
+    bool legacy = false;
+};
+
+// Rows that no longer exist in the portal.
+struct RemovedIds {
+    std::vector<std::int64_t> contacts{};
+    std::vector<std::int64_t> companies{};
+    std::vector<std::int64_t> deals{};
+    std::vector<InvoiceId> invoices{};
+    std::vector<std::int64_t> activities{};
+    std::vector<std::int64_t> requisites{};
+};
+
+// A batch of changes: removals are applied first, then upserts (insert, or replace the row with the
+// same id). Within one kind, a later row with the same id replaces an earlier one.
+struct Changes {
+    PortalData upsert{};
+    RemovedIds remove{};
+};
+
+// Per-portal settings (SEGMENTS.md §4). Precondition: 1 <= active_months < lost_months <= 120
+// (the server validates; other values still give defined, if meaningless, results).
+struct Settings {
+    std::int32_t active_months = 6;  // ACTIVE: last payment later than T - active_months
+    std::int32_t lost_months = 18;   // LOST: last payment at or before T - lost_months
+
+    bool operator==(const Settings&) const = default;
+};
+
+}  // namespace segmenter
