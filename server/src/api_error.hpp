@@ -21,14 +21,26 @@ private:
     std::string code_;
 };
 
-inline ApiError BadRequest(const std::string& message) { return {400, "bad_request", message}; }
-inline ApiError Unauthorized(const std::string& message) { return {401, "unauthorized", message}; }
+inline ApiError BadRequest(const std::string& message) {
+    return {400, "bad_request", message};
+}
+inline ApiError Unauthorized(const std::string& message) {
+    return {401, "unauthorized", message};
+}
 inline ApiError SessionExpired() {
     return {401, "session_expired", "the session has expired; refresh it with a new AUTH_ID"};
 }
-inline ApiError Forbidden(const std::string& message) { return {403, "forbidden", message}; }
-inline ApiError NotFound(const std::string& message) { return {404, "not_found", message}; }
-inline ApiError Conflict(const std::string& message) { return {409, "conflict", message}; }
-inline ApiError TooLarge(const std::string& message) { return {413, "too_large", message}; }
+inline ApiError Forbidden(const std::string& message) {
+    return {403, "forbidden", message};
+}
+inline ApiError NotFound(const std::string& message) {
+    return {404, "not_found", message};
+}
+inline ApiError Conflict(const std::string& message) {
+    return {409, "conflict", message};
+}
+inline ApiError TooLarge(const std::string& message) {
+    return {413, "too_large", message};
+}
 
 }  // namespace server

@@ -1,14 +1,15 @@
 #include "jobs.hpp"
 
-#include <fcntl.h>
-#include <spdlog/spdlog.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <stdexcept>
 
+#include <spdlog/spdlog.h>
+
 #include "b24client/error.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 namespace server {
 
@@ -60,8 +61,11 @@ std::optional<std::pair<std::string, std::string>> Blocking(const b24client::Err
 
 }  // namespace
 
-RunRecord RunPortalSync(PortalManager& portals, const std::string& member_id, sync::RunKind kind,
-                        b24client::CancelToken cancel, std::function<std::int64_t()> now,
+RunRecord RunPortalSync(PortalManager& portals,
+                        const std::string& member_id,
+                        sync::RunKind kind,
+                        b24client::CancelToken cancel,
+                        std::function<std::int64_t()> now,
                         std::function<void(const RunRecord&)> on_progress) {
     auto record = portals.registry().Find(member_id);
     if (!record) {
@@ -95,7 +99,8 @@ RunRecord RunPortalSync(PortalManager& portals, const std::string& member_id, sy
     try {
         RunRecord run = engine.Run(kind);
         if (engine.last_compute()) {
-            portals.SetSnapshot(member_id, {engine.last_compute()->index, engine.last_compute()->at});
+            portals.SetSnapshot(member_id,
+                                {engine.last_compute()->index, engine.last_compute()->at});
         }
         if (record->state != "active") {
             portals.registry().SetState(member_id, "active");
@@ -113,7 +118,9 @@ RunRecord RunPortalSync(PortalManager& portals, const std::string& member_id, sy
 JobRunner::JobRunner(PortalManager& portals, std::function<std::int64_t()> now)
     : portals_(portals), now_(std::move(now)) {}
 
-JobRunner::~JobRunner() { Stop(); }
+JobRunner::~JobRunner() {
+    Stop();
+}
 
 void JobRunner::Start() {
     std::lock_guard lock(mutex_);
@@ -127,7 +134,8 @@ void JobRunner::Start() {
             auto db = portals_.Db(record.member_id);
             auto latest = db->LatestRun();
             if (latest && latest->state == "running") {
-                auto kind = sync::RunKindFromString(latest->kind).value_or(sync::RunKind::kIncremental);
+                auto kind =
+                    sync::RunKindFromString(latest->kind).value_or(sync::RunKind::kIncremental);
                 queue_.push_back({record.member_id, kind});
                 queued_.insert(record.member_id);
             } else if (latest) {

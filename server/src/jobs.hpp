@@ -45,8 +45,11 @@ private:
 // std::runtime_error("a run is already going") when the lock is held elsewhere, and whatever the
 // engine throws otherwise (after updating the portal's state in the registry for errors only a
 // person can fix: re-install needed, subscription ended).
-RunRecord RunPortalSync(PortalManager& portals, const std::string& member_id, sync::RunKind kind,
-                        b24client::CancelToken cancel, std::function<std::int64_t()> now,
+RunRecord RunPortalSync(PortalManager& portals,
+                        const std::string& member_id,
+                        sync::RunKind kind,
+                        b24client::CancelToken cancel,
+                        std::function<std::int64_t()> now,
                         std::function<void(const RunRecord&)> on_progress = {});
 
 class JobRunner {
@@ -89,7 +92,7 @@ private:
     std::deque<Job> queue_;
     std::set<std::string> queued_;
     std::map<std::string, b24client::CancelToken> running_;
-    std::map<std::string, std::int64_t> event_due_;    // member_id -> when to run
+    std::map<std::string, std::int64_t> event_due_;      // member_id -> when to run
     std::map<std::string, std::int64_t> last_finished_;  // member_id -> unix time
     bool stopping_ = false;
     bool started_ = false;

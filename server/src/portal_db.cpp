@@ -905,8 +905,7 @@ void PortalDb::ReplaceCurrentSeries(
     std::lock_guard lock(mutex_);
     SQLite::Transaction tx(db_);
     db_.exec("DELETE FROM series_current");
-    SQLite::Statement q(db_,
-                        "INSERT INTO series_current (month, series, value) VALUES (?,?,?)");
+    SQLite::Statement q(db_, "INSERT INTO series_current (month, series, value) VALUES (?,?,?)");
     for (const auto& [month, values] : by_month) {
         for (const auto& [series, value] : values) {
             q.bind(1, month);
@@ -987,10 +986,9 @@ std::map<std::string, std::vector<std::int64_t>> PortalDb::TakeDirty() {
 void PortalDb::ClearPulledData() {
     std::lock_guard lock(mutex_);
     SQLite::Transaction tx(db_);
-    for (const char* table :
-         {"contact", "company", "deal", "invoice", "invoice_stage", "old_invoice", "activity",
-          "requisite", "portal_user", "pull_month", "card", "target", "write_pending", "dirty",
-          "series_current"}) {
+    for (const char* table : {"contact", "company", "deal", "invoice", "invoice_stage",
+                              "old_invoice", "activity", "requisite", "portal_user", "pull_month",
+                              "card", "target", "write_pending", "dirty", "series_current"}) {
         db_.exec(std::string("DELETE FROM ") + table);
     }
     db_.exec("DELETE FROM meta WHERE key LIKE 'pull.%' OR key LIKE 'mark.%'");

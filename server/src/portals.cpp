@@ -1,10 +1,10 @@
 #include "portals.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <chrono>
 #include <filesystem>
 #include <stdexcept>
+
+#include <spdlog/spdlog.h>
 
 #include "sync/segment_bridge.hpp"
 
@@ -23,7 +23,8 @@ segmenter::Instant PortalNow(PortalDb& db, std::int64_t now_utc) {
     return {now_utc, offset ? static_cast<std::int32_t>(std::stol(*offset)) : 0};
 }
 
-PortalManager::PortalManager(const Config& config, Registry& registry,
+PortalManager::PortalManager(const Config& config,
+                             Registry& registry,
                              std::shared_ptr<b24client::Clock> clock)
     : config_(config), registry_(registry), clock_(std::move(clock)) {
     std::filesystem::create_directories(config_.data_dir);
@@ -65,7 +66,8 @@ std::shared_ptr<b24client::Client> PortalManager::AdminClient(const std::string&
     b24client::ClientOptions options;
     options.limiter = Limiter(member_id);
     options.clock = clock_;
-    options.oauth = b24client::OAuthApp{config_.client_id, config_.client_secret, config_.oauth_url};
+    options.oauth =
+        b24client::OAuthApp{config_.client_id, config_.client_secret, config_.oauth_url};
     options.cancel = std::move(cancel);
     Registry* registry = &registry_;
     options.on_tokens = [registry, member_id](const b24client::Credentials& c) {
@@ -103,7 +105,9 @@ std::string PortalManager::DbPath(const std::string& member_id) {
     return (std::filesystem::path(config_.data_dir) / record.db_file).string();
 }
 
-std::string PortalManager::LockPath(const std::string& member_id) { return DbPath(member_id) + ".lock"; }
+std::string PortalManager::LockPath(const std::string& member_id) {
+    return DbPath(member_id) + ".lock";
+}
 
 std::shared_ptr<PortalDb> PortalManager::Db(const std::string& member_id) {
     std::string path = DbPath(member_id);

@@ -30,7 +30,8 @@ struct PortalSnapshot {
 class PortalManager {
 public:
     // `clock`: the time source of every limiter (tests pass a scaled one).
-    PortalManager(const Config& config, Registry& registry,
+    PortalManager(const Config& config,
+                  Registry& registry,
                   std::shared_ptr<b24client::Clock> clock = b24client::SystemClock());
 
     const Config& config() const { return config_; }

@@ -1,12 +1,12 @@
 #include "sync/engine.hpp"
 
-#include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "b24client/client.hpp"
 #include "b24client/error.hpp"
@@ -35,7 +35,8 @@ const char* ToString(RunKind kind) {
 }
 
 std::optional<RunKind> RunKindFromString(const std::string& text) {
-    for (RunKind k : {RunKind::kFirst, RunKind::kIncremental, RunKind::kFull, RunKind::kRecompute}) {
+    for (RunKind k :
+         {RunKind::kFirst, RunKind::kIncremental, RunKind::kFull, RunKind::kRecompute}) {
         if (text == ToString(k)) {
             return k;
         }
@@ -49,8 +50,8 @@ namespace {
 // The entities we pull and how each is listed.
 
 enum class Entity { kContact, kCompany, kDeal, kInvoice, kOldInvoice, kActivity, kRequisite };
-constexpr Entity kAllEntities[] = {Entity::kContact,    Entity::kCompany,  Entity::kDeal,
-                                   Entity::kInvoice,    Entity::kOldInvoice, Entity::kActivity,
+constexpr Entity kAllEntities[] = {Entity::kContact,  Entity::kCompany,    Entity::kDeal,
+                                   Entity::kInvoice,  Entity::kOldInvoice, Entity::kActivity,
                                    Entity::kRequisite};
 
 const char* Name(Entity e) {
@@ -132,14 +133,15 @@ json Select(Entity e) {
             // UF values the card carries.
             return json::array({"*"});
         case Entity::kDeal:
-            return {"id",          "title",     "companyId",   "contactId", "contactIds",
-                    "stageSemanticId", "movedTime", "closedate", "createdTime", "updatedTime"};
+            return {"id",          "title",           "companyId", "contactId",
+                    "contactIds",  "stageSemanticId", "movedTime", "closedate",
+                    "createdTime", "updatedTime"};
         case Entity::kInvoice:
-            return {"id",        "title",     "companyId",   "contactId",  "contactIds",
-                    "parentId2", "stageId",   "movedTime",   "createdTime", "updatedTime"};
+            return {"id",        "title",   "companyId", "contactId",   "contactIds",
+                    "parentId2", "stageId", "movedTime", "createdTime", "updatedTime"};
         case Entity::kOldInvoice:
-            return {"ID",          "ORDER_TOPIC", "UF_COMPANY_ID", "UF_CONTACT_ID", "UF_DEAL_ID",
-                    "PAYED",       "DATE_PAYED",  "DATE_INSERT",   "DATE_UPDATE"};
+            return {"ID",    "ORDER_TOPIC", "UF_COMPANY_ID", "UF_CONTACT_ID", "UF_DEAL_ID",
+                    "PAYED", "DATE_PAYED",  "DATE_INSERT",   "DATE_UPDATE"};
         case Entity::kActivity:
             return {"ID", "OWNER_TYPE_ID", "OWNER_ID", "CREATED", "LAST_UPDATED", "COMMUNICATIONS"};
         case Entity::kRequisite:
@@ -163,10 +165,10 @@ const char* LegacyMethod(Entity e) {
 
 b24client::WalkSpec MakeWalk(Entity e, json filter, json select) {
     int type = ItemsType(e);
-    b24client::WalkSpec spec = type != 0
-                                   ? b24client::WalkSpec::Items(type, std::move(filter), std::move(select))
-                                   : b24client::WalkSpec::Legacy(LegacyMethod(e), std::move(filter),
-                                                                 std::move(select));
+    b24client::WalkSpec spec =
+        type != 0
+            ? b24client::WalkSpec::Items(type, std::move(filter), std::move(select))
+            : b24client::WalkSpec::Legacy(LegacyMethod(e), std::move(filter), std::move(select));
     if (e == Entity::kContact || e == Entity::kCompany) {
         spec.params["useOriginalUfNames"] = "Y";
     }
@@ -261,8 +263,8 @@ struct Collected {
 
 EnumItemsByField LoadItems(PortalDb& db) {
     EnumItemsByField out;
-    for (const char* field : {"UF_CRM_SEG_LIFECYCLE", "UF_CRM_SEG_CLIENT_TYPE",
-                              "UF_CRM_SEG_FREQUENCY"}) {
+    for (const char* field :
+         {"UF_CRM_SEG_LIFECYCLE", "UF_CRM_SEG_CLIENT_TYPE", "UF_CRM_SEG_FREQUENCY"}) {
         // Item ids are per field and the same on contacts and companies only by accident: keep
         // both, they never collide within one field's answers.
         for (const char* entity : {"contact", "company"}) {
@@ -274,7 +276,9 @@ EnumItemsByField LoadItems(PortalDb& db) {
     return out;
 }
 
-std::string MonthKey(segmenter::YearMonth ym) { return segmenter::FormatYearMonth(ym); }
+std::string MonthKey(segmenter::YearMonth ym) {
+    return segmenter::FormatYearMonth(ym);
+}
 constexpr const char* kBeforeFirstMonth = "0000-00";
 
 // The instant a month starts at, written in the portal's offset.
@@ -283,9 +287,12 @@ std::string MonthStart(segmenter::YearMonth ym, std::int32_t offset) {
     return segmenter::FormatInstant(instant.value_or(segmenter::Instant{0, offset}));
 }
 
-std::int32_t OffsetOf(const std::string& date_time) {
-    auto instant = segmenter::ParseInstant(date_time);
-    return instant ? instant->offset : 0;
+b24client::Command Cmd(std::string method, json params, std::string key = "") {
+    b24client::Command c;
+    c.method = std::move(method);
+    c.params = std::move(params);
+    c.key = std::move(key);
+    return c;
 }
 
 }  // namespace
@@ -305,9 +312,8 @@ struct Engine::State {
     b24client::Client& client() { return *ctx.client; }
 
     void Save() {
-        run.requests =
-            requests_before + static_cast<std::int64_t>(client().GetStats().http_requests -
-                                                        requests_at_start);
+        run.requests = requests_before + static_cast<std::int64_t>(
+                                             client().GetStats().http_requests - requests_at_start);
         json stats = json::object();
         for (const auto& [method, m] : client().GetStats().methods) {
             stats[method] = {{"requests", m.http_requests},
@@ -331,14 +337,12 @@ struct Engine::State {
 
     // Estimated seconds left from the pace of this phase so far.
     void UpdateEta(std::int64_t done, std::int64_t total) {
-        double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                       phase_started)
-                             .count();
+        double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - phase_started).count();
         std::int64_t progressed = done - phase_progress_at_start;
         if (progressed > 0 && total >= done) {
-            run.eta_seconds =
-                static_cast<std::int64_t>(elapsed / static_cast<double>(progressed) *
-                                          static_cast<double>(total - done));
+            run.eta_seconds = static_cast<std::int64_t>(elapsed / static_cast<double>(progressed) *
+                                                        static_cast<double>(total - done));
         }
     }
 
@@ -408,8 +412,8 @@ struct Engine::State {
         if (!first || segmenter::MonthIndex(*first) > segmenter::MonthIndex(now_month)) {
             first = now_month;
         }
-        bool old_invoices = results[2].ok && results[2].result.is_array() &&
-                            !results[2].result.empty();
+        bool old_invoices =
+            results[2].ok && results[2].result.is_array() && !results[2].result.empty();
         db().SetMeta("pull.first_month", MonthKey(*first));
         db().SetMeta("pull.last_month", MonthKey(now_month));
         db().SetMeta("pull.old_invoices", old_invoices ? "1" : "0");
@@ -436,9 +440,10 @@ struct Engine::State {
             list != nullptr && list->is_array()) {
             for (const json& c : *list) {
                 if (auto id = b24client::ToInt64(c.value("id", json()))) {
-                    cmds.push_back({"crm.status.list",
-                                    {{"filter",
-                                      {{"ENTITY_ID", "SMART_INVOICE_STAGE_" + std::to_string(*id)}}}}});
+                    cmds.push_back(
+                        Cmd("crm.status.list",
+                            {{"filter",
+                              {{"ENTITY_ID", "SMART_INVOICE_STAGE_" + std::to_string(*id)}}}}));
                 }
             }
         }
@@ -486,7 +491,7 @@ struct Engine::State {
             add(first.result);
             std::vector<b24client::Command> pages;
             for (std::int64_t start = 50; start < total && start < 50 * 500; start += 50) {
-                pages.push_back({"user.get", {{"start", start}}});
+                pages.push_back(Cmd("user.get", {{"start", start}}));
             }
             for (const auto& r : client().Batch(pages)) {
                 if (r.ok) {
@@ -506,7 +511,8 @@ struct Engine::State {
     std::vector<Entity> Entities() {
         std::vector<Entity> out;
         for (Entity e : kAllEntities) {
-            if (e == Entity::kOldInvoice && db().GetMeta("pull.old_invoices").value_or("0") != "1") {
+            if (e == Entity::kOldInvoice &&
+                db().GetMeta("pull.old_invoices").value_or("0") != "1") {
                 continue;
             }
             out.push_back(e);
@@ -668,11 +674,12 @@ struct Engine::State {
                 process_id = "b24seg-" + Base64UrlEncode(RandomBytes(9));
                 db().SetMeta("offline.process_id", process_id);
             }
-            auto answer = client().Call(
-                "event.offline.get",
-                {{"clear", 0}, {"process_id", process_id}, {"limit", 1000},
-                 {"auth_connector", options.auth_connector}},
-                b24client::Repeat::kSafe);
+            auto answer = client().Call("event.offline.get",
+                                        {{"clear", 0},
+                                         {"process_id", process_id},
+                                         {"limit", 1000},
+                                         {"auth_connector", options.auth_connector}},
+                                        b24client::Repeat::kSafe);
             const json* events = b24client::Find(answer.result, "events");
             std::size_t count = events != nullptr && events->is_array() ? events->size() : 0;
             db().InTransaction([&] {
@@ -798,17 +805,20 @@ struct Engine::State {
         };
         auto month_windows = [&](const Window& year) {
             std::vector<Window> out;
-            auto from = year.from.empty() ? *first : *segmenter::ParseYearMonth(year.from.substr(0, 7));
-            auto to_year = year.to.empty() ? now_month
-                                           : segmenter::FromMonthIndex(
-                                                 segmenter::MonthIndex(*segmenter::ParseYearMonth(
-                                                     year.to.substr(0, 7))) -
-                                                 1);
+            auto from =
+                year.from.empty() ? *first : *segmenter::ParseYearMonth(year.from.substr(0, 7));
+            auto to_year =
+                year.to.empty()
+                    ? now_month
+                    : segmenter::FromMonthIndex(
+                          segmenter::MonthIndex(*segmenter::ParseYearMonth(year.to.substr(0, 7))) -
+                          1);
             for (std::int32_t m = segmenter::MonthIndex(from); m <= segmenter::MonthIndex(to_year);
                  ++m) {
                 Window w;
-                w.from = m == segmenter::MonthIndex(from) ? year.from
-                                                          : MonthStart(segmenter::FromMonthIndex(m), offset);
+                w.from = m == segmenter::MonthIndex(from)
+                             ? year.from
+                             : MonthStart(segmenter::FromMonthIndex(m), offset);
                 w.to = m == segmenter::MonthIndex(to_year)
                            ? year.to
                            : MonthStart(segmenter::FromMonthIndex(m + 1), offset);
@@ -846,11 +856,12 @@ struct Engine::State {
                 if (!w.to.empty()) {
                     filter[std::string("<") + CreatedField(e)] = w.to;
                 }
-                b24client::WalkSpec walk = MakeWalk(e, filter, json::array({ItemsType(e) != 0 ? "id" : "ID"}));
+                b24client::WalkSpec walk =
+                    MakeWalk(e, filter, json::array({ItemsType(e) != 0 ? "id" : "ID"}));
                 json params = walk.params;
                 params["start"] = 0;  // counting page: `total` is the number of rows
                 params.erase("useOriginalUfNames");
-                cmds.push_back({walk.method, params});
+                cmds.push_back(Cmd(walk.method, params));
             }
             return cmds;
         };
@@ -909,7 +920,8 @@ struct Engine::State {
             if (!w.to.empty()) {
                 filter[std::string("<") + CreatedField(e)] = w.to;
             }
-            b24client::WalkSpec walk = MakeWalk(e, filter, json::array({ItemsType(e) != 0 ? "id" : "ID"}));
+            b24client::WalkSpec walk =
+                MakeWalk(e, filter, json::array({ItemsType(e) != 0 ? "id" : "ID"}));
             walk.params.erase("useOriginalUfNames");
             std::set<std::int64_t> remote;
             client().List(walk, [&](std::vector<json>&& rows) {
@@ -967,7 +979,8 @@ struct Engine::State {
     }
 
     // --- write back ----------------------------------------------------------------------------
-    json FieldValue(const std::string& field, const CardValues& v,
+    json FieldValue(const std::string& field,
+                    const CardValues& v,
                     const std::map<std::string, std::map<std::string, std::int64_t>>& items) {
         auto enum_id = [&](const std::optional<std::string>& xml) -> json {
             if (!xml) {
@@ -1106,7 +1119,8 @@ struct Engine::State {
                 const CardValues& target = targets.at(key);
                 auto it = cards.find(key);
                 CardValues carried = it == cards.end() ? CardValues{} : it->second;
-                const auto& item_ids = key.kind == CardKind::kContact ? contact_items : company_items;
+                const auto& item_ids =
+                    key.kind == CardKind::kContact ? contact_items : company_items;
                 json fields = json::object();
                 for (const auto& def : SegmentFields()) {
                     if (it == cards.end() || FieldDiffers(def.name, carried, target)) {

@@ -44,20 +44,20 @@ const char* ToString(RunKind kind);
 std::optional<RunKind> RunKindFromString(const std::string& text);
 
 struct EngineOptions {
-    int months_per_walk = 24;           // months whose walks share one packed Walk call
-    int overlap_seconds = 600;          // modified-since marks start this much earlier
+    int months_per_walk = 24;               // months whose walks share one packed Walk call
+    int overlap_seconds = 600;              // modified-since marks start this much earlier
     std::string auth_connector = "b24seg";  // keeps our own writes out of our offline queue
-    int write_batch = 50;               // cards per write batch (the platform's cap)
-    int check_interval_s = 86400;       // with offline events: deletion-count check this often
+    int write_batch = 50;                   // cards per write batch (the platform's cap)
+    int check_interval_s = 86400;           // with offline events: deletion-count check this often
 };
 
 struct RunContext {
     PortalDb* db = nullptr;
     b24client::Client* client = nullptr;  // the admin token's client of this portal
     segmenter::Settings settings;
-    std::string lang = "en";               // labels of the user fields
-    std::function<std::int64_t()> now;     // unix seconds (injected in tests)
-    b24client::CancelToken cancel;         // the same token the client checks
+    std::string lang = "en";                            // labels of the user fields
+    std::function<std::int64_t()> now;                  // unix seconds (injected in tests)
+    b24client::CancelToken cancel;                      // the same token the client checks
     std::function<void(const RunRecord&)> on_progress;  // optional; called on the run's thread
 };
 

@@ -1,8 +1,8 @@
 #include "sync/row_mapping.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
+
+#include <nlohmann/json.hpp>
 
 #include "b24client/json_util.hpp"
 
@@ -12,7 +12,9 @@ namespace {
 
 using nlohmann::json;
 
-const json* Field(const json& row, std::string_view key) { return b24client::Find(row, key); }
+const json* Field(const json& row, std::string_view key) {
+    return b24client::Find(row, key);
+}
 
 std::int64_t Int(const json& row, std::string_view key) {
     const json* v = Field(row, key);
@@ -42,8 +44,8 @@ std::vector<std::int64_t> Ids(const json& row, std::string_view key) {
         return out;
     }
     for (const json& e : *v) {
-        if (auto id = b24client::ToInt64(e); id && *id > 0 &&
-                                              std::find(out.begin(), out.end(), *id) == out.end()) {
+        if (auto id = b24client::ToInt64(e);
+            id && *id > 0 && std::find(out.begin(), out.end(), *id) == out.end()) {
             out.push_back(*id);
         }
     }
@@ -76,7 +78,9 @@ std::string JoinName(std::initializer_list<std::string> parts) {
 }
 
 // fm multifields -> phones, e-mails and channel bits.
-void ReadMultifields(const json& item, int& channels, std::vector<std::string>& phones,
+void ReadMultifields(const json& item,
+                     int& channels,
+                     std::vector<std::string>& phones,
                      std::vector<std::string>& emails) {
     const json* fm = Field(item, "fm");
     if (fm == nullptr || !fm->is_array()) {
@@ -138,8 +142,8 @@ std::optional<ContactRow> MapContact(const json& item) {
     r.name = JoinName({Text(item, "name"), Text(item, "secondName"), Text(item, "lastName")});
     r.company_ids = Ids(item, "companyIds");
     r.company_id = Int(item, "companyId");
-    if (r.company_id > 0 &&
-        std::find(r.company_ids.begin(), r.company_ids.end(), r.company_id) == r.company_ids.end()) {
+    if (r.company_id > 0 && std::find(r.company_ids.begin(), r.company_ids.end(), r.company_id) ==
+                                r.company_ids.end()) {
         r.company_ids.insert(r.company_ids.begin(), r.company_id);
     }
     r.assigned_by = Int(item, "assignedById");
@@ -288,7 +292,8 @@ CardValues ReadCardValues(const json& item, const EnumItemsByField& items) {
             c.parent_company = *id;
         }
     }
-    c.lifecycle = enum_xml("UF_CRM_SEG_LIFECYCLE", value("UF_CRM_SEG_LIFECYCLE", "ufCrmSegLifecycle"));
+    c.lifecycle =
+        enum_xml("UF_CRM_SEG_LIFECYCLE", value("UF_CRM_SEG_LIFECYCLE", "ufCrmSegLifecycle"));
     c.client_type =
         enum_xml("UF_CRM_SEG_CLIENT_TYPE", value("UF_CRM_SEG_CLIENT_TYPE", "ufCrmSegClientType"));
     c.frequency =

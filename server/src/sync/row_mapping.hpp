@@ -4,11 +4,11 @@
 // strict where it matters: a row without a usable id or creation date is rejected (nullopt), not
 // stored half-empty.
 
-#include <nlohmann/json_fwd.hpp>
-
 #include <map>
 #include <optional>
 #include <string>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "portal_db.hpp"
 

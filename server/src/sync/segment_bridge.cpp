@@ -51,7 +51,8 @@ segmenter::PortalData LoadPortalData(PortalDb& db, std::int32_t offset) {
         if (!created) {
             return;
         }
-        data.contacts.push_back({r.id, *created, r.company_id, r.company_ids, Channels(r.channels)});
+        data.contacts.push_back(
+            {r.id, *created, r.company_id, r.company_ids, Channels(r.channels)});
     });
     db.ForEach([&](const CompanyRow& r) {
         auto created = Parse(r.created, offset);

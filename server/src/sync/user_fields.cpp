@@ -1,9 +1,9 @@
 #include "sync/user_fields.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "b24client/client.hpp"
 #include "b24client/json_util.hpp"
@@ -86,7 +86,9 @@ const char* Pick(const Labels& l, const std::string& lang) {
     return l.en;
 }
 
-json LangMap(const Labels& l) { return {{"ru", l.ru}, {"en", l.en}, {"de", l.de}, {"pl", l.pl}}; }
+json LangMap(const Labels& l) {
+    return {{"ru", l.ru}, {"en", l.en}, {"de", l.de}, {"pl", l.pl}};
+}
 
 json FieldSpec(const FieldDef& def, const std::string& lang) {
     const Labels& labels = FieldLabels().at(def.name);
@@ -174,7 +176,10 @@ FieldsReport EnsureUserFields(b24client::Client& client, PortalDb& db, const std
         std::vector<b24client::Command> cmds;
         for (const auto& entity : entities) {
             for (const auto& def : fields) {
-                cmds.push_back({Method(entity, "list"), {{"filter", {{"FIELD_NAME", def.name}}}}});
+                b24client::Command c;
+                c.method = Method(entity, "list");
+                c.params = {{"filter", {{"FIELD_NAME", def.name}}}};
+                cmds.push_back(std::move(c));
             }
         }
         return client.Batch(cmds);
@@ -193,7 +198,9 @@ FieldsReport EnsureUserFields(b24client::Client& client, PortalDb& db, const std
             const json* row = FirstRow(result);
             json spec = FieldSpec(def, lang);
             if (row == nullptr) {
-                changes.push_back({Method(entities[e], "add"), {{"fields", spec}}, "",
+                changes.push_back({Method(entities[e], "add"),
+                                   {{"fields", spec}},
+                                   "",
                                    b24client::Repeat::kUnsafe});
                 ++report.created;
                 recreated_any = true;
@@ -202,9 +209,11 @@ FieldsReport EnsureUserFields(b24client::Client& client, PortalDb& db, const std
             auto id = b24client::ToInt64(row->value("ID", json()));
             if (row->value("USER_TYPE_ID", std::string()) != def.type && id) {
                 // An admin replaced our field with one of another type: values cannot be written.
-                changes.push_back({Method(entities[e], "delete"), {{"id", *id}}, "",
-                                   b24client::Repeat::kSafe});
-                changes.push_back({Method(entities[e], "add"), {{"fields", spec}}, "",
+                changes.push_back(
+                    {Method(entities[e], "delete"), {{"id", *id}}, "", b24client::Repeat::kSafe});
+                changes.push_back({Method(entities[e], "add"),
+                                   {{"fields", spec}},
+                                   "",
                                    b24client::Repeat::kUnsafe});
                 ++report.recreated;
                 recreated_any = true;
@@ -228,7 +237,8 @@ FieldsReport EnsureUserFields(b24client::Client& client, PortalDb& db, const std
                 json add = json::array();
                 for (const char* xml : def.xml_ids) {
                     if (present.count(xml) == 0) {
-                        add.push_back({{"VALUE", ItemLabel(xml, lang)}, {"XML_ID", xml}, {"DEF", "N"}});
+                        add.push_back(
+                            {{"VALUE", ItemLabel(xml, lang)}, {"XML_ID", xml}, {"DEF", "N"}});
                     }
                 }
                 if (!add.empty()) {
@@ -236,8 +246,10 @@ FieldsReport EnsureUserFields(b24client::Client& client, PortalDb& db, const std
                 }
             }
             if (!update.empty() && id) {
-                changes.push_back({Method(entities[e], "update"), {{"id", *id}, {"fields", update}},
-                                   "", b24client::Repeat::kSafe});
+                changes.push_back({Method(entities[e], "update"),
+                                   {{"id", *id}, {"fields", update}},
+                                   "",
+                                   b24client::Repeat::kSafe});
                 ++report.repaired;
             }
         }
@@ -269,7 +281,8 @@ FieldsReport EnsureUserFields(b24client::Client& client, PortalDb& db, const std
                                        std::string("field ") + def.name + " could not be created");
             }
             std::map<std::string, std::int64_t> items;
-            if (const json* list = b24client::Find(*row, "LIST"); list != nullptr && list->is_array()) {
+            if (const json* list = b24client::Find(*row, "LIST");
+                list != nullptr && list->is_array()) {
                 for (const json& item : *list) {
                     auto item_id = b24client::ToInt64(item.value("ID", json()));
                     std::string xml = item.value("XML_ID", std::string());
@@ -280,10 +293,9 @@ FieldsReport EnsureUserFields(b24client::Client& client, PortalDb& db, const std
             }
             for (const char* xml : def.xml_ids) {
                 if (items.count(xml) == 0) {
-                    throw b24client::Error(b24client::ErrorKind::kApi, Method(entities[e], "update"),
-                                           "ITEM_MISSING",
-                                           std::string("item ") + xml + " of " + def.name +
-                                               " could not be restored");
+                    throw b24client::Error(
+                        b24client::ErrorKind::kApi, Method(entities[e], "update"), "ITEM_MISSING",
+                        std::string("item ") + xml + " of " + def.name + " could not be restored");
                 }
             }
             db.SetUserField(entities[e], def.name,

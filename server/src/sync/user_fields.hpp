@@ -18,8 +18,8 @@ class PortalDb;
 namespace server::sync {
 
 struct FieldDef {
-    const char* name;       // FIELD_NAME, e.g. UF_CRM_SEG_LIFECYCLE
-    const char* type;       // USER_TYPE_ID: crm, enumeration, date, integer, boolean
+    const char* name;                  // FIELD_NAME, e.g. UF_CRM_SEG_LIFECYCLE
+    const char* type;                  // USER_TYPE_ID: crm, enumeration, date, integer, boolean
     std::vector<const char*> xml_ids;  // enumeration items, in display order
 };
 
