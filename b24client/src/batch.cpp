@@ -80,20 +80,46 @@ std::vector<CommandResult> Client::Batch(const std::vector<Command>& commands) {
         std::vector<int> limit_attempts(commands.size(), 0);
         while (!pending.empty()) {
             impl_->CheckCancelled();
+            // Send the longest prefix of the pending commands that fits every method's
+            // operating allowance and the batch time budget (at least one command, after
+            // waiting for its method's budget if need be).
+            std::map<std::string, int> allowance;
+            double time_left = impl_->options().target_batch_seconds;
+            std::size_t take = 0;
+            for (; take < pending.size(); ++take) {
+                const std::string m = NormalizeMethod(commands[pending[take]].method);
+                if (allowance.count(m) == 0) {
+                    allowance[m] = impl_->limiter()->Allowance(m);
+                }
+                const double cost = impl_->limiter()->AverageCallSeconds(m);
+                if (allowance[m] <= 0 || (take > 0 && time_left < cost)) {
+                    break;
+                }
+                --allowance[m];
+                time_left -= cost;
+            }
+            if (take == 0) {
+                const double w = impl_->limiter()->WaitForMethods(
+                    {commands[pending.front()].method}, &impl_->options().cancel);
+                Stats d;
+                d.budget_wait_seconds = w;
+                impl_->AddStats(d);
+                continue;
+            }
+            std::vector<std::size_t> later(pending.begin() + static_cast<std::ptrdiff_t>(take),
+                                           pending.end());
+            pending.resize(take);
             nlohmann::ordered_json cmd = nlohmann::ordered_json::object();
             bool all_safe = true;
-            std::set<std::string> methods;
             for (const std::size_t i : pending) {
                 int unresolved = 0;
                 const nlohmann::json params =
                     detail::SubstituteReferences(commands[i].params, done, unresolved);
                 cmd[keys[i]] = detail::CommandString(commands[i].method, params);
                 all_safe = all_safe && impl_->ResolveRepeat(commands[i].method, commands[i].repeat);
-                methods.insert(NormalizeMethod(commands[i].method));
             }
             Impl::SendOptions so;
             so.safe = all_safe;
-            so.budget_methods.assign(methods.begin(), methods.end());
             nlohmann::ordered_json body = nlohmann::ordered_json::object();
             body["halt"] = 0;
             body["cmd"] = std::move(cmd);
@@ -188,6 +214,8 @@ std::vector<CommandResult> Client::Batch(const std::vector<Command>& commands) {
                     impl_->Backoff(std::max(1, worst));
                 }
             }
+            // Re-sent commands go first so that their dependants see their results.
+            again.insert(again.end(), later.begin(), later.end());
             pending = std::move(again);
         }
     }

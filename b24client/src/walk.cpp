@@ -44,6 +44,7 @@ struct WalkState {
     bool from_count = false;                // `remaining` came from a count, not a hint
     int counts = 0;
     int growth = 1;
+    std::int64_t full_pages = 0;  // full pages seen so far
     bool finished = false;
     int transient_errors = 0;
     int limit_errors = 0;
@@ -137,9 +138,12 @@ void Client::Walk(const std::vector<WalkSpec>& walks,
             detail::PlanInput in;
             in.walk = i;
             in.method = w.method_key;
-            const bool count_now = !w.remaining && options.count_unknown && w.counts < 2;
+            // A walk of unknown size is counted only once it proved larger than one page:
+            // small windows never pay for a COUNT.
+            const bool count_now =
+                !w.remaining && options.count_unknown && w.counts < 2 && w.full_pages > 0;
             counting[i] = count_now;
-            in.need = w.remaining ? detail::PagesNeeded(*w.remaining) : (count_now ? 1 : w.growth);
+            in.need = w.remaining ? detail::PagesNeeded(*w.remaining) : w.growth;
             in.uncertain = !w.remaining;
             in.call_cost_s = impl_->limiter()->AverageCallSeconds(w.method_key);
             inputs.push_back(std::move(in));
@@ -210,8 +214,10 @@ void Client::Walk(const std::vector<WalkSpec>& walks,
             if (consecutive_failures >= retry.max_transient_attempts) {
                 throw;
             }
-            if (e.kind() == ErrorKind::kTimeout) {
-                chain_scale = std::max(0.02, chain_scale / 2.0);  // the batch ran too long
+            if (e.kind() == ErrorKind::kTimeout || e.http_status() == 504) {
+                // The batch ran too long (our timeout, or the portal's 60 s cap answered by
+                // a gateway timeout): plan shorter chains.
+                chain_scale = std::max(0.02, chain_scale / 2.0);
             }
             Stats d;
             d.retries = 1;
@@ -353,6 +359,7 @@ void Client::Walk(const std::vector<WalkSpec>& walks,
                     reached_end = true;
                     continue;  // stop stays true
                 }
+                ++w.full_pages;
                 stop = false;
                 all_full = true;
             }

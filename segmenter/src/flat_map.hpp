@@ -7,6 +7,7 @@
 // bucket. The load factor stays at or below 1/2. Pointers and references into the table are
 // invalidated by any insertion.
 
+#include <algorithm>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
@@ -203,11 +204,67 @@ private:
 };
 
 // key -> list of row slots. The order inside a list is unspecified.
+//
+// Between BeginBulk and EndBulk, additions and removals are only recorded; EndBulk sorts them and
+// creates every list at its final size, which is much cheaper than growing lists one slot at a
+// time when a whole portal is loaded. get() must not be called in between.
 class MultiIndex {
 public:
     void reserve(std::size_t keys) { map_.reserve(keys); }
-    void add(std::int64_t key, std::uint32_t slot) { map_[key].push_back(slot); }
+
+    void BeginBulk(std::size_t expected) {
+        bulk_ = true;
+        added_.reserve(expected);
+    }
+    void EndBulk() {
+        if (!bulk_) {
+            return;
+        }
+        bulk_ = false;
+        std::sort(added_.begin(), added_.end());
+        std::sort(removed_.begin(), removed_.end());
+        // added_ minus removed_, as multisets.
+        std::size_t r = 0;
+        std::size_t kept = 0;
+        for (const Entry& entry : added_) {
+            while (r < removed_.size() && removed_[r] < entry) {
+                ++r;
+            }
+            if (r < removed_.size() && removed_[r] == entry) {
+                ++r;
+                continue;
+            }
+            added_[kept++] = entry;
+        }
+        added_.resize(kept);
+        for (std::size_t i = 0; i < added_.size();) {
+            std::size_t end = i;
+            while (end < added_.size() && added_[end].first == added_[i].first) {
+                ++end;
+            }
+            std::vector<std::uint32_t>& list = map_[added_[i].first];
+            list.reserve(list.size() + (end - i));
+            for (std::size_t j = i; j < end; ++j) {
+                list.push_back(added_[j].second);
+            }
+            i = end;
+        }
+        std::vector<Entry>().swap(added_);
+        std::vector<Entry>().swap(removed_);
+    }
+
+    void add(std::int64_t key, std::uint32_t slot) {
+        if (bulk_) {
+            added_.emplace_back(key, slot);
+            return;
+        }
+        map_[key].push_back(slot);
+    }
     void remove(std::int64_t key, std::uint32_t slot) {
+        if (bulk_) {
+            removed_.emplace_back(key, slot);
+            return;
+        }
         std::vector<std::uint32_t>* list = map_.find(key);
         if (list == nullptr) {
             return;
@@ -224,6 +281,7 @@ public:
         }
     }
     std::span<const std::uint32_t> get(std::int64_t key) const {
+        assert(!bulk_);
         const std::vector<std::uint32_t>* list = map_.find(key);
         if (list == nullptr) {
             return {};
@@ -232,7 +290,12 @@ public:
     }
 
 private:
+    using Entry = std::pair<std::int64_t, std::uint32_t>;
+
     FlatMap<std::vector<std::uint32_t>> map_;
+    bool bulk_ = false;
+    std::vector<Entry> added_;
+    std::vector<Entry> removed_;
 };
 
 }  // namespace segmenter::detail

@@ -12,6 +12,7 @@
 //   client   -> ClientFacts (its payments, earliest request, earliest dialog, channels)
 // Nothing derived depends on T or Settings.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -73,7 +74,7 @@ struct ActivityRow {
     bool alive = false;
     std::int64_t id = 0;
     Instant created;
-    std::vector<std::int64_t> entities;  // distinct contact/company keys
+    std::vector<Binding> bindings;  // as given (moved in); see ForEachEntity
 };
 
 struct RequisiteRow {
@@ -170,6 +171,9 @@ struct Windows {
     std::int64_t lost_at = 0;
 };
 
+// Window lengths outside 0..1200 months are clamped: the precondition is 1..120, and anything
+// else must still not overflow month arithmetic.
+std::int32_t WindowMonths(std::int32_t months);
 Windows WindowsAt(Instant t, const Settings& settings);
 Evaluation Evaluate(const ClientFacts& facts, Instant t, const Windows& windows);
 // The number of payments dated at or before `t` (they are a prefix of the sorted list).
@@ -238,6 +242,11 @@ private:
                        std::int64_t entity,
                        bool by_company,
                        detail::ClientFacts& facts);
+    std::array<detail::MultiIndex*, 7> AllIndices() {
+        return {&contacts_by_company_, &deals_by_company_,    &invoices_by_company_,
+                &deals_by_contact_,    &invoices_by_contact_, &invoices_by_deal_,
+                &activities_by_entity_};
+    }
     // Distinct activity slots bound to the entity keys, for detail queries.
     std::vector<std::uint32_t> ActivitiesOf(std::span<const std::int64_t> entities) const;
 

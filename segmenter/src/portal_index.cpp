@@ -68,6 +68,10 @@ PortalIndex::Counts PortalIndex::counts() const {
 // sets and adds to later ones; every set is duplicate-free.
 
 struct PortalIndex::Impl::Pending {
+    // Set when the batch starts from an empty index (Build): then every row is new, every contact
+    // and company is already noted by its own upsert, and the marks that only serve to find
+    // affected neighbours can be skipped.
+    bool bulk = false;
     detail::KeySet companies_status;     // company ids that became or stopped being clients
     detail::KeySet contacts_membership;  // contact ids whose primary company must be recomputed
     detail::KeySet contacts_existence;   // contact ids that appeared or disappeared
@@ -82,30 +86,6 @@ struct PortalIndex::Impl::Pending {
 
 namespace {
 
-// Distinct valid ids, in first-seen order.
-void AppendDistinct(std::vector<std::int64_t>& out, std::int64_t id) {
-    if (ValidId(id) && std::find(out.begin(), out.end(), id) == out.end()) {
-        out.push_back(id);
-    }
-}
-
-std::vector<std::int64_t> CompanyRefs(const Contact& contact) {
-    std::vector<std::int64_t> refs;
-    AppendDistinct(refs, contact.company_id);
-    for (const std::int64_t id : contact.company_ids) {
-        AppendDistinct(refs, id);
-    }
-    return refs;
-}
-
-std::vector<std::int64_t> ContactRefs(const std::vector<std::int64_t>& contact_ids) {
-    std::vector<std::int64_t> refs;
-    for (const std::int64_t id : contact_ids) {
-        AppendDistinct(refs, id);
-    }
-    return refs;
-}
-
 std::int64_t EntityKeyOf(std::int32_t entity_type, std::int64_t entity_id) {
     if (!ValidId(entity_id)) {
         return kNoKey;
@@ -117,6 +97,52 @@ std::int64_t EntityKeyOf(std::int32_t entity_type, std::int64_t entity_id) {
         return CompanyKey(entity_id);
     }
     return kNoKey;  // deals, leads, ...: not a client binding
+}
+
+// The lists below are tiny (a handful of ids), so duplicates are found by looking back instead of
+// building a set: no allocation on the hot path of a portal load.
+
+// Calls f once for each distinct valid id of the list, in list order.
+template <class F>
+void ForEachDistinctId(const std::vector<std::int64_t>& ids, F&& f) {
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        const std::int64_t id = ids[i];
+        const auto before = ids.begin() + static_cast<std::ptrdiff_t>(i);
+        if (ValidId(id) && std::find(ids.begin(), before, id) == before) {
+            f(id);
+        }
+    }
+}
+
+// The companies a contact references (COMPANY_ID and its links), once each.
+template <class F>
+void ForEachCompanyRef(const Contact& contact, F&& f) {
+    if (ValidId(contact.company_id)) {
+        f(contact.company_id);
+    }
+    ForEachDistinctId(contact.company_ids, [&](std::int64_t id) {
+        if (id != contact.company_id) {
+            f(id);
+        }
+    });
+}
+
+// The contact and company keys an activity is bound to, once each.
+template <class F>
+void ForEachEntity(const std::vector<Binding>& bindings, F&& f) {
+    for (std::size_t i = 0; i < bindings.size(); ++i) {
+        const std::int64_t key = EntityKeyOf(bindings[i].entity_type, bindings[i].entity_id);
+        if (key == kNoKey) {
+            continue;
+        }
+        bool seen = false;
+        for (std::size_t j = 0; j < i && !seen; ++j) {
+            seen = EntityKeyOf(bindings[j].entity_type, bindings[j].entity_id) == key;
+        }
+        if (!seen) {
+            f(key);
+        }
+    }
 }
 
 bool ValidInvoiceId(std::int64_t id) {
@@ -144,6 +170,21 @@ void PortalIndex::Impl::Reserve(const PortalData& rows) {
 
 std::vector<CardRef> PortalIndex::Impl::Apply(Changes changes) {
     Pending pending;
+    pending.bulk = contacts_.size() == 0 && companies_.size() == 0 && deals_.size() == 0 &&
+                   invoices_.size() == 0 && activities_.size() == 0 && requisites_.size() == 0;
+    if (pending.bulk) {
+        const PortalData& rows = changes.upsert;
+        contacts_by_company_.BeginBulk(rows.contacts.size());
+        deals_by_company_.BeginBulk(rows.deals.size());
+        invoices_by_company_.BeginBulk(rows.invoices.size());
+        deals_by_contact_.BeginBulk(rows.deals.size());
+        invoices_by_contact_.BeginBulk(rows.invoices.size());
+        invoices_by_deal_.BeginBulk(rows.invoices.size());
+        activities_by_entity_.BeginBulk(rows.activities.size() * 3 / 2);
+        pending.clients.reserve(rows.contacts.size() + rows.companies.size());
+        pending.entities.reserve(rows.contacts.size() + rows.companies.size());
+        pending.contacts_membership.reserve(rows.contacts.size());
+    }
     const RemovedIds& removed = changes.remove;
     for (const std::int64_t id : removed.activities) {
         RemoveActivity(id, pending);
@@ -186,9 +227,28 @@ std::vector<CardRef> PortalIndex::Impl::Apply(Changes changes) {
         UpsertRequisite(requisite, pending);
     }
 
+    for (detail::MultiIndex* index : AllIndices()) {
+        index->EndBulk();
+    }
     Propagate(pending);
 
     std::vector<CardRef> touched;
+    if (pending.bulk) {
+        // Every card is new.
+        touched.reserve(contacts_.size() + companies_.size());
+        for (const detail::ContactRow& row : contacts_.rows()) {
+            if (row.alive) {
+                touched.push_back({CardKind::kContact, row.data.id});
+            }
+        }
+        for (const detail::CompanyRow& row : companies_.rows()) {
+            if (row.alive) {
+                touched.push_back({CardKind::kCompany, row.data.id});
+            }
+        }
+        std::sort(touched.begin(), touched.end());
+        return touched;
+    }
     touched.reserve(pending.cards.size());
     for (const std::int64_t key : pending.cards.keys()) {
         const bool company = IsCompanyKey(key);
@@ -211,9 +271,8 @@ void PortalIndex::Impl::RemoveContact(std::int64_t id, Pending& pending) {
         return;
     }
     detail::ContactRow& row = contacts_[*slot];
-    for (const std::int64_t company : CompanyRefs(row.data)) {
-        contacts_by_company_.remove(company, *slot);
-    }
+    ForEachCompanyRef(row.data,
+                      [&](std::int64_t company) { contacts_by_company_.remove(company, *slot); });
     if (row.primary != 0) {
         pending.clients.insert(CompanyKey(row.primary));  // loses a member
     }
@@ -265,10 +324,10 @@ void PortalIndex::Impl::RemoveActivity(std::int64_t id, Pending& pending) {
     if (!slot) {
         return;
     }
-    for (const std::int64_t entity : activities_[*slot].entities) {
+    ForEachEntity(activities_[*slot].bindings, [&](std::int64_t entity) {
         activities_by_entity_.remove(entity, *slot);
         pending.entities.insert(entity);
-    }
+    });
     activities_.release(id, *slot);
 }
 
@@ -294,19 +353,21 @@ void PortalIndex::Impl::UpsertContact(Contact&& contact, Pending& pending) {
     const std::uint32_t slot = contacts_.acquire(id, &inserted);
     detail::ContactRow& row = contacts_[slot];
     if (inserted) {
-        pending.contacts_existence.insert(id);
-    } else {
-        for (const std::int64_t company : CompanyRefs(row.data)) {
-            contacts_by_company_.remove(company, slot);
+        if (!pending.bulk) {
+            pending.contacts_existence.insert(id);
         }
+    } else {
+        ForEachCompanyRef(
+            row.data, [&](std::int64_t company) { contacts_by_company_.remove(company, slot); });
     }
     row.data = std::move(contact);
-    for (const std::int64_t company : CompanyRefs(row.data)) {
-        contacts_by_company_.add(company, slot);
-    }
+    ForEachCompanyRef(row.data,
+                      [&](std::int64_t company) { contacts_by_company_.add(company, slot); });
     pending.contacts_membership.insert(id);
     pending.entities.insert(ContactKey(id));
-    pending.cards.insert(ContactKey(id));
+    if (!pending.bulk) {
+        pending.cards.insert(ContactKey(id));
+    }
 }
 
 void PortalIndex::Impl::UpsertCompany(Company&& company, Pending& pending) {
@@ -319,12 +380,14 @@ void PortalIndex::Impl::UpsertCompany(Company&& company, Pending& pending) {
     detail::CompanyRow& row = companies_[slot];
     const bool was_client = !inserted && !row.data.is_my_company;
     row.data = std::move(company);
-    if (was_client != !row.data.is_my_company) {
+    if (was_client != !row.data.is_my_company && !pending.bulk) {
         pending.companies_status.insert(id);
     }
     pending.clients.insert(CompanyKey(id));
     pending.entities.insert(CompanyKey(id));
-    pending.cards.insert(CompanyKey(id));
+    if (!pending.bulk) {
+        pending.cards.insert(CompanyKey(id));
+    }
 }
 
 void PortalIndex::Impl::UpsertDeal(Deal&& deal, Pending& pending) {
@@ -379,25 +442,20 @@ void PortalIndex::Impl::UpsertActivity(Activity&& activity, Pending& pending) {
     const std::uint32_t slot = activities_.acquire(id, &inserted);
     detail::ActivityRow& row = activities_[slot];
     if (!inserted) {
-        for (const std::int64_t entity : row.entities) {
+        ForEachEntity(row.bindings, [&](std::int64_t entity) {
             activities_by_entity_.remove(entity, slot);
             pending.entities.insert(entity);
-        }
-        row.entities.clear();
+        });
     }
     row.id = id;
     row.created = activity.created;
-    for (const Binding& binding : activity.bindings) {
-        const std::int64_t entity = EntityKeyOf(binding.entity_type, binding.entity_id);
-        if (entity != kNoKey &&
-            std::find(row.entities.begin(), row.entities.end(), entity) == row.entities.end()) {
-            row.entities.push_back(entity);
-        }
-    }
-    for (const std::int64_t entity : row.entities) {
+    row.bindings = std::move(activity.bindings);
+    ForEachEntity(row.bindings, [&](std::int64_t entity) {
         activities_by_entity_.add(entity, slot);
-        pending.entities.insert(entity);
-    }
+        if (!pending.bulk) {
+            pending.entities.insert(entity);
+        }
+    });
 }
 
 void PortalIndex::Impl::UpsertRequisite(const Requisite& requisite, Pending& pending) {
@@ -415,7 +473,9 @@ void PortalIndex::Impl::UpsertRequisite(const Requisite& requisite, Pending& pen
     row.entity = EntityKeyOf(requisite.entity_type, requisite.entity_id);
     if (row.entity != kNoKey) {
         AdjustRequisites(row.entity, +1);
-        pending.entities.insert(row.entity);
+        if (!pending.bulk) {
+            pending.entities.insert(row.entity);
+        }
     }
 }
 
@@ -424,9 +484,8 @@ void PortalIndex::Impl::IndexDeal(std::uint32_t slot) {
     if (ValidId(deal.company_id)) {
         deals_by_company_.add(deal.company_id, slot);
     }
-    for (const std::int64_t contact : ContactRefs(deal.contact_ids)) {
-        deals_by_contact_.add(contact, slot);
-    }
+    ForEachDistinctId(deal.contact_ids,
+                      [&](std::int64_t contact) { deals_by_contact_.add(contact, slot); });
 }
 
 void PortalIndex::Impl::UnindexDeal(std::uint32_t slot) {
@@ -434,9 +493,8 @@ void PortalIndex::Impl::UnindexDeal(std::uint32_t slot) {
     if (ValidId(deal.company_id)) {
         deals_by_company_.remove(deal.company_id, slot);
     }
-    for (const std::int64_t contact : ContactRefs(deal.contact_ids)) {
-        deals_by_contact_.remove(contact, slot);
-    }
+    ForEachDistinctId(deal.contact_ids,
+                      [&](std::int64_t contact) { deals_by_contact_.remove(contact, slot); });
 }
 
 void PortalIndex::Impl::IndexInvoice(std::uint32_t slot) {
@@ -444,9 +502,8 @@ void PortalIndex::Impl::IndexInvoice(std::uint32_t slot) {
     if (ValidId(invoice.company_id)) {
         invoices_by_company_.add(invoice.company_id, slot);
     }
-    for (const std::int64_t contact : ContactRefs(invoice.contact_ids)) {
-        invoices_by_contact_.add(contact, slot);
-    }
+    ForEachDistinctId(invoice.contact_ids,
+                      [&](std::int64_t contact) { invoices_by_contact_.add(contact, slot); });
     if (ValidId(invoice.deal_id)) {
         invoices_by_deal_.add(invoice.deal_id, slot);
     }
@@ -457,9 +514,8 @@ void PortalIndex::Impl::UnindexInvoice(std::uint32_t slot) {
     if (ValidId(invoice.company_id)) {
         invoices_by_company_.remove(invoice.company_id, slot);
     }
-    for (const std::int64_t contact : ContactRefs(invoice.contact_ids)) {
-        invoices_by_contact_.remove(contact, slot);
-    }
+    ForEachDistinctId(invoice.contact_ids,
+                      [&](std::int64_t contact) { invoices_by_contact_.remove(contact, slot); });
     if (ValidId(invoice.deal_id)) {
         invoices_by_deal_.remove(invoice.deal_id, slot);
     }
@@ -503,6 +559,12 @@ void PortalIndex::Impl::Propagate(Pending& pending) {
         const std::int64_t before = row->primary;
         const std::int64_t after = PrimaryCompanyOf(row->data);
         row->primary = after;
+        if (pending.bulk) {
+            if (after == 0) {
+                pending.clients.insert(ContactKey(id));  // companies are noted by their upserts
+            }
+            continue;
+        }
         if (before != after) {
             pending.contacts_resolution.insert(id);
             pending.clients.insert(before != 0 ? CompanyKey(before) : ContactKey(id));
@@ -523,8 +585,10 @@ void PortalIndex::Impl::Propagate(Pending& pending) {
     for (const std::int64_t id : pending.contacts_resolution.keys()) {
         mark_records_of_contact(id);
     }
-    for (const std::int64_t id : pending.contacts_existence.keys()) {
-        mark_records_of_contact(id);
+    if (!pending.bulk) {
+        for (const std::int64_t id : pending.contacts_existence.keys()) {
+            mark_records_of_contact(id);
+        }
     }
 
     // Owners. Old and new owners are affected; a changed invoice also affects its deal, which
@@ -539,7 +603,7 @@ void PortalIndex::Impl::Propagate(Pending& pending) {
             pending.clients.insert(row.owner);
         }
         row.owner = owner;
-        if (owner != kNoKey) {
+        if (owner != kNoKey && !pending.bulk) {
             pending.clients.insert(owner);
         }
     }
@@ -553,10 +617,10 @@ void PortalIndex::Impl::Propagate(Pending& pending) {
             pending.clients.insert(row.owner);
         }
         row.owner = owner;
-        if (owner != kNoKey) {
+        if (owner != kNoKey && !pending.bulk) {
             pending.clients.insert(owner);
         }
-        if (ValidId(row.data.deal_id)) {
+        if (ValidId(row.data.deal_id) && !pending.bulk) {
             pending.deals_payment.insert(row.data.deal_id);
         }
     }
@@ -570,6 +634,9 @@ void PortalIndex::Impl::Propagate(Pending& pending) {
     // Own dialogs and channels of contacts and companies.
     for (const std::int64_t entity : pending.entities.keys()) {
         RecomputeOwnDialogs(entity);
+        if (pending.bulk) {
+            continue;
+        }
         const std::int64_t client = ClientOfEntity(entity);
         if (client != kNoKey) {
             pending.clients.insert(client);
@@ -586,6 +653,9 @@ void PortalIndex::Impl::Propagate(Pending& pending) {
     }
     for (const std::int64_t client : pending.clients.keys()) {
         RecomputeClient(client);
+        if (pending.bulk) {
+            continue;
+        }
         pending.cards.insert(client);
         if (IsCompanyKey(client)) {
             if (const detail::CompanyRow* row = companies_.get(KeyId(client))) {

@@ -58,6 +58,9 @@ std::optional<CardValues> PortalIndex::Impl::Card(CardRef card, Instant t) const
     }
     // A member shows its company's segment, but its own dialogs and channel data (§5).
     const detail::CompanyRow* company = companies_.get(row->primary);
+    if (company == nullptr) {
+        return std::nullopt;  // unreachable: a primary company always exists
+    }
     return ClientValues(detail::Evaluate(company->facts, t, windows), Role::kMember,
                         ClientType::kB2B, row->primary, row->own_dialog_utc <= t.utc,
                         OwnChannels(ContactKey(card.id), row->data.channels));
@@ -134,7 +137,11 @@ std::optional<ClientDetail> PortalIndex::Impl::Detail(CardRef card, Instant t) c
     const detail::ClientFacts* facts = nullptr;
     std::vector<std::int64_t> scope;
     if (card.kind == CardKind::kCompany) {
-        const detail::CompanyRow& row = *companies_.get(card.id);
+        const detail::CompanyRow* company = companies_.get(card.id);
+        if (company == nullptr) {
+            return std::nullopt;
+        }
+        const detail::CompanyRow& row = *company;
         facts = &row.facts;
         detail.client = card;
         scope.push_back(CompanyKey(card.id));
@@ -149,9 +156,17 @@ std::optional<ClientDetail> PortalIndex::Impl::Detail(CardRef card, Instant t) c
             detail.channels |= kChannelKindMembers;
         }
     } else {
-        const detail::ContactRow& row = *contacts_.get(card.id);
+        const detail::ContactRow* contact = contacts_.get(card.id);
+        if (contact == nullptr) {
+            return std::nullopt;
+        }
+        const detail::ContactRow& row = *contact;
         if (row.primary != 0) {
-            facts = &companies_.get(row.primary)->facts;
+            const detail::CompanyRow* company = companies_.get(row.primary);
+            if (company == nullptr) {
+                return std::nullopt;  // unreachable: a primary company always exists
+            }
+            facts = &company->facts;
             detail.client = CardRef{CardKind::kCompany, row.primary};
         } else {
             facts = &row.facts;

@@ -23,8 +23,13 @@ Instant InvoicePaymentDate(const Invoice& invoice) {
     return invoice.paid_time ? *invoice.paid_time : invoice.created;
 }
 
+std::int32_t WindowMonths(std::int32_t months) {
+    return std::clamp(months, 0, 1200);
+}
+
 Windows WindowsAt(Instant t, const Settings& settings) {
-    return {AddMonths(t, -settings.active_months).utc, AddMonths(t, -settings.lost_months).utc};
+    return {AddMonths(t, -WindowMonths(settings.active_months)).utc,
+            AddMonths(t, -WindowMonths(settings.lost_months)).utc};
 }
 
 std::size_t PaymentsUpTo(const std::vector<PaymentInfo>& payments, Instant t) {

@@ -76,7 +76,7 @@ std::int32_t MonthLeavingWindow(std::int64_t payment_local,
                                 std::int32_t months) {
     // The boundary of month_of_payment + months lies in month_of_payment itself; one month later it
     // lies after it. So at most two steps.
-    std::int32_t month = month_of_payment + std::max(months, 0);
+    std::int32_t month = month_of_payment + months;
     while (WindowBoundaryLocal(month, months) < payment_local) {
         ++month;
     }
@@ -92,7 +92,10 @@ struct State {
 class Sweep {
 public:
     Sweep(std::int32_t first_month, std::int32_t month_of_t, const Settings& settings)
-        : first_(first_month), last_(month_of_t), settings_(settings) {
+        : first_(first_month),
+          last_(month_of_t),
+          active_months_(detail::WindowMonths(settings.active_months)),
+          lost_months_(detail::WindowMonths(settings.lost_months)) {
         for (auto& delta : delta_) {
             delta.assign(static_cast<std::size_t>(last_ - first_ + 1), 0);
         }
@@ -126,8 +129,8 @@ public:
         for (const std::int64_t payment : payments_) {
             const std::int32_t month = detail::MonthIndexOfLocal(payment);
             months_.push_back(month);
-            months_.push_back(MonthLeavingWindow(payment, month, settings_.active_months));
-            months_.push_back(MonthLeavingWindow(payment, month, settings_.lost_months));
+            months_.push_back(MonthLeavingWindow(payment, month, active_months_));
+            months_.push_back(MonthLeavingWindow(payment, month, lost_months_));
         }
         const std::int32_t request_month = MonthOfLocal(facts.first_request_local);
         const std::int32_t dialog_month = MonthOfLocal(facts.first_dialog_local);
@@ -189,9 +192,9 @@ private:
         State state;
         if (count > 0) {
             const std::int64_t last = payments_[count - 1];
-            if (last > WindowBoundaryLocal(month, settings_.active_months)) {
+            if (last > WindowBoundaryLocal(month, active_months_)) {
                 state.lifecycle = Lifecycle::kActive;
-            } else if (last > WindowBoundaryLocal(month, settings_.lost_months)) {
+            } else if (last > WindowBoundaryLocal(month, lost_months_)) {
                 state.lifecycle = Lifecycle::kSleeping;
             } else {
                 state.lifecycle = Lifecycle::kLost;
@@ -215,7 +218,8 @@ private:
 
     std::int32_t first_;
     std::int32_t last_;
-    Settings settings_;
+    std::int32_t active_months_;
+    std::int32_t lost_months_;
     std::array<std::vector<std::int64_t>, kSeriesCount> delta_;
     std::vector<std::int64_t> payments_;  // scratch: one client's payments, local seconds
     std::vector<std::int32_t> months_;    // scratch: one client's change months

@@ -106,6 +106,10 @@ struct WindowCase {
     Lifecycle expected;
 };
 
+void PrintTo(const WindowCase& row, std::ostream* out) {
+    *out << row.name;
+}
+
 class Windows : public ::testing::TestWithParam<WindowCase> {};
 
 TEST_P(Windows, LastPaymentDecidesTheLifecycle) {
@@ -186,6 +190,10 @@ struct DedupCase {
     int unpaid_invoices;
     std::int64_t expected_payments;
 };
+
+void PrintTo(const DedupCase& row, std::ostream* out) {
+    *out << row.name;
+}
 
 class Dedup : public ::testing::TestWithParam<DedupCase> {};
 
@@ -286,6 +294,10 @@ struct DateCase {
     std::optional<const char*> closed;
     const char* expected;
 };
+
+void PrintTo(const DateCase& row, std::ostream* out) {
+    *out << row.name;
+}
 
 class DealDate : public ::testing::TestWithParam<DateCase> {};
 
@@ -430,6 +442,10 @@ struct MembershipCase {
     std::int64_t expected_parent;  // 0 = B2C client
 };
 
+void PrintTo(const MembershipCase& row, std::ostream* out) {
+    *out << row.name;
+}
+
 class Membership : public ::testing::TestWithParam<MembershipCase> {};
 
 TEST_P(Membership, PrimaryClientCompany) {
@@ -568,6 +584,10 @@ struct ChannelCase {
     bool requisite;
     bool expected;
 };
+
+void PrintTo(const ChannelCase& row, std::ostream* out) {
+    *out << row.name;
+}
 
 class Channels : public ::testing::TestWithParam<ChannelCase> {};
 

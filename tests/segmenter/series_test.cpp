@@ -1,6 +1,8 @@
 // Monthly series (§6): the event sweep against a brute-force evaluation of every client at every
 // month end, plus the edges the brute force cannot see (first month, local months, empty portals).
 
+#include <algorithm>
+#include <climits>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -241,6 +243,38 @@ TEST(Series, ClientsWithPaymentsBeforeTheirCreationCountFromTheirCreation) {
     EXPECT_EQ(series.values[SeriesIndex(Series::kFirst)], (std::vector<std::int64_t>{0, 0, 1, 1}));
     EXPECT_EQ(series.values[SeriesIndex(Series::kContacts)],
               (std::vector<std::int64_t>{1, 1, 1, 1}));
+}
+
+}  // namespace
+}  // namespace segtest
+
+namespace segtest {
+namespace {
+
+TEST(Series, OutOfRangeSettingsStayDefined) {
+    std::mt19937_64 rng(31);
+    const PortalData portal = RandomPortal(rng, {});
+    const Instant t = At("2023-06-30T12:00:00");
+    for (const Settings settings : {Settings{0, 0}, Settings{-5, 3}, Settings{200, 5000},
+                                    Settings{INT32_MIN, INT32_MAX}, Settings{18, 6}}) {
+        const PortalIndex index = PortalIndex::Build(portal, settings);
+        const MonthlySeries series = index.Series(t);
+        std::int64_t with_payments = 0;
+        for (const Card& card : index.AllCards(t)) {
+            with_payments += InSeries(Series::kActive, card.ref.kind, card.values) ||
+                                     InSeries(Series::kSleeping, card.ref.kind, card.values) ||
+                                     InSeries(Series::kLost, card.ref.kind, card.values)
+                                 ? 1
+                                 : 0;
+        }
+        EXPECT_EQ(series.Today(Series::kActive) + series.Today(Series::kSleeping) +
+                      series.Today(Series::kLost),
+                  with_payments);
+        // Clamped like the documented 0..1200.
+        const Settings clamped{std::clamp(settings.active_months, 0, 1200),
+                               std::clamp(settings.lost_months, 0, 1200)};
+        EXPECT_EQ(series, PortalIndex::Build(portal, clamped).Series(t));
+    }
 }
 
 }  // namespace

@@ -54,9 +54,11 @@ struct WalkHandlers {
 };
 
 struct WalkOptions {
-    // Walks with no size hint start with a counting page (`start=0`, which returns `total`) so
-    // that their chains can be sized exactly. Counting is cheap on filtered windows and
-    // expensive on whole large tables: pass expected_rows (or false here) for those.
+    // A walk with no size hint starts with one page (plus free slots). If that page is full,
+    // its next chain starts with a counting page (`start=0`, which returns `total`: the rows
+    // left after the cursor) so that the rest can be sized exactly; small windows never pay for
+    // a COUNT. Counting a whole large table is expensive on a real portal: pass expected_rows
+    // (or false here) for such walks; without counts, chains grow 1, 2, 4 ... 50.
     bool count_unknown = true;
     // At most this many commands per batch (the platform's cap is 50).
     int max_commands = 50;

@@ -122,7 +122,8 @@ struct Changes {
 };
 
 // Per-portal settings (SEGMENTS.md §4). Precondition: 1 <= active_months < lost_months <= 120
-// (the server validates; other values still give defined, if meaningless, results).
+// (the server validates). Other values still give defined, if meaningless, results: lengths are
+// clamped to 0..1200 months.
 struct Settings {
     std::int32_t active_months = 6;  // ACTIVE: last payment later than T - active_months
     std::int32_t lost_months = 18;   // LOST: last payment at or before T - lost_months
