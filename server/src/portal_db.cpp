@@ -13,6 +13,35 @@
 
 namespace server {
 
+namespace {
+// A transaction that nests: SAVEPOINT opens one (or a nested scope inside one), RELEASE commits
+// it, and the destructor rolls back what was not committed. Lets PortalDb methods that must be
+// atomic on their own also run inside a caller's InTransaction.
+class Savepoint {
+public:
+    explicit Savepoint(SQLite::Database& db) : db_(db) { db_.exec("SAVEPOINT portal_db"); }
+    ~Savepoint() {
+        if (!done_) {
+            try {
+                db_.exec("ROLLBACK TO portal_db");
+                db_.exec("RELEASE portal_db");
+            } catch (...) {  // never throw from a destructor
+            }
+        }
+    }
+    Savepoint(const Savepoint&) = delete;
+    Savepoint& operator=(const Savepoint&) = delete;
+    void commit() {
+        db_.exec("RELEASE portal_db");
+        done_ = true;
+    }
+
+private:
+    SQLite::Database& db_;
+    bool done_ = false;
+};
+}  // namespace
+
 std::string JoinIds(const std::vector<std::int64_t>& ids) {
     std::string out;
     for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -180,7 +209,7 @@ PortalDb::PortalDb(const std::string& path) : db_(OpenDatabase(path)) {
 
 void PortalDb::InTransaction(const std::function<void()>& fn) {
     std::lock_guard lock(mutex_);
-    SQLite::Transaction tx(db_);
+    Savepoint tx(db_);
     fn();
     tx.commit();
 }
@@ -348,7 +377,7 @@ void PortalDb::Upsert(const std::vector<RequisiteRow>& rows) {
 
 void PortalDb::ReplaceInvoiceStages(const std::map<std::string, std::string>& stage_semantics) {
     std::lock_guard lock(mutex_);
-    SQLite::Transaction tx(db_);
+    Savepoint tx(db_);
     db_.exec("DELETE FROM invoice_stage");
     SQLite::Statement q(db_, "INSERT INTO invoice_stage (stage_id, semantics) VALUES (?, ?)");
     for (const auto& [stage, semantics] : stage_semantics) {
@@ -362,7 +391,7 @@ void PortalDb::ReplaceInvoiceStages(const std::map<std::string, std::string>& st
 
 void PortalDb::ReplaceUsers(const std::map<std::int64_t, std::string>& names) {
     std::lock_guard lock(mutex_);
-    SQLite::Transaction tx(db_);
+    Savepoint tx(db_);
     db_.exec("DELETE FROM portal_user");
     SQLite::Statement q(db_, "INSERT INTO portal_user (id, name) VALUES (?, ?)");
     for (const auto& [id, name] : names) {
@@ -615,6 +644,16 @@ std::vector<std::string> PortalDb::DoneMonths() {
     return out;
 }
 
+std::map<std::string, std::int64_t> PortalDb::MonthCheckpoints() {
+    std::lock_guard lock(mutex_);
+    SQLite::Statement q(db_, "SELECT month, rows FROM pull_month ORDER BY month");
+    std::map<std::string, std::int64_t> out;
+    while (q.executeStep()) {
+        out[Str(q, 0)] = q.getColumn(1).getInt64();
+    }
+    return out;
+}
+
 std::int64_t PortalDb::CreateRun(const std::string& kind, std::int64_t now) {
     std::lock_guard lock(mutex_);
     SQLite::Statement q(db_,
@@ -735,7 +774,7 @@ void PortalDb::SetUserField(const std::string& entity,
                             std::int64_t uf_id,
                             const std::map<std::string, std::int64_t>& items_by_xml_id) {
     std::lock_guard lock(mutex_);
-    SQLite::Transaction tx(db_);
+    Savepoint tx(db_);
     SQLite::Statement f(db_,
                         "INSERT OR REPLACE INTO user_field (entity, field, uf_id) VALUES (?,?,?)");
     f.bind(1, entity);
@@ -807,7 +846,7 @@ std::map<CardKey, CardValues> PortalDb::Cards() {
 
 void PortalDb::ReplaceTargets(const std::vector<std::pair<CardKey, CardValues>>& targets) {
     std::lock_guard lock(mutex_);
-    SQLite::Transaction tx(db_);
+    Savepoint tx(db_);
     db_.exec("DELETE FROM target");
     SQLite::Statement q(db_, std::string("INSERT INTO target (kind, id, ") + kCardColumns +
                                  ") VALUES (?,?,?,?,?,?,?,?,?,?)");
@@ -846,7 +885,7 @@ std::optional<CardValues> PortalDb::Target(CardKey key) {
 
 void PortalDb::SetWritePending(const std::vector<CardKey>& keys) {
     std::lock_guard lock(mutex_);
-    SQLite::Transaction tx(db_);
+    Savepoint tx(db_);
     db_.exec("DELETE FROM write_pending");
     SQLite::Statement q(db_, "INSERT OR IGNORE INTO write_pending (kind, id) VALUES (?, ?)");
     for (const auto& key : keys) {
@@ -903,7 +942,7 @@ std::map<std::string, std::map<std::string, std::int64_t>> PortalDb::RecordedSer
 void PortalDb::ReplaceCurrentSeries(
     const std::map<std::string, std::map<std::string, std::int64_t>>& by_month) {
     std::lock_guard lock(mutex_);
-    SQLite::Transaction tx(db_);
+    Savepoint tx(db_);
     db_.exec("DELETE FROM series_current");
     SQLite::Statement q(db_, "INSERT INTO series_current (month, series, value) VALUES (?,?,?)");
     for (const auto& [month, values] : by_month) {
@@ -972,7 +1011,7 @@ void PortalDb::ForEachCreated(const std::string& entity,
 
 std::map<std::string, std::vector<std::int64_t>> PortalDb::TakeDirty() {
     std::lock_guard lock(mutex_);
-    SQLite::Transaction tx(db_);
+    Savepoint tx(db_);
     SQLite::Statement q(db_, "SELECT entity, id FROM dirty ORDER BY entity, id");
     std::map<std::string, std::vector<std::int64_t>> out;
     while (q.executeStep()) {
@@ -985,7 +1024,7 @@ std::map<std::string, std::vector<std::int64_t>> PortalDb::TakeDirty() {
 
 void PortalDb::ClearPulledData() {
     std::lock_guard lock(mutex_);
-    SQLite::Transaction tx(db_);
+    Savepoint tx(db_);
     for (const char* table : {"contact", "company", "deal", "invoice", "invoice_stage",
                               "old_invoice", "activity", "requisite", "portal_user", "pull_month",
                               "card", "target", "write_pending", "dirty", "series_current"}) {

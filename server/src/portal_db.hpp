@@ -205,6 +205,8 @@ public:
     bool MonthDone(const std::string& month);
     void MarkMonthDone(const std::string& month, std::int64_t rows);
     std::vector<std::string> DoneMonths();
+    // month -> rows committed with its checkpoint.
+    std::map<std::string, std::int64_t> MonthCheckpoints();
 
     // --- runs
     std::int64_t CreateRun(const std::string& kind, std::int64_t now);

@@ -740,46 +740,102 @@ struct Engine::State {
         db().AddDirty(entity, *id);
     }
 
-    // Re-reads every id reported by events; ids the portal no longer has are deleted here.
+    // Re-reads every id reported by events; ids the portal no longer has are deleted here. When
+    // contacts or companies disappear, the rows that pointed at them are re-read too (a merge
+    // moves deals, invoices, activities and requisites to the surviving card), in a second pass.
     void FetchDirty(const EnumItemsByField& items) {
-        auto dirty = db().Dirty();
-        if (dirty.empty()) {
-            return;
-        }
-        Collected collected;
-        std::map<std::string, std::vector<std::int64_t>> gone;
-        for (const auto& [name, ids] : dirty) {
-            auto e = EntityFromName(name);
-            if (!e) {
-                continue;
+        for (int pass = 0; pass < 3; ++pass) {
+            auto dirty = db().Dirty();
+            if (dirty.empty()) {
+                return;
             }
-            std::set<std::int64_t> seen;
-            auto before = collected.rows;
-            client().FetchByIds(MakeFetch(*e, ids), [&](std::vector<json>&& rows) {
-                for (const json& row : rows) {
-                    const char* id_key = ItemsType(*e) != 0 ? "id" : "ID";
-                    if (auto id = b24client::ToInt64(row.value(id_key, json()))) {
-                        seen.insert(*id);
+            Collected collected;
+            std::map<std::string, std::vector<std::int64_t>> gone;
+            for (const auto& [name, ids] : dirty) {
+                auto e = EntityFromName(name);
+                if (!e) {
+                    continue;
+                }
+                std::set<std::int64_t> seen;
+                const char* id_key = ItemsType(*e) != 0 ? "id" : "ID";
+                client().FetchByIds(MakeFetch(*e, ids), [&](std::vector<json>&& rows) {
+                    for (const json& row : rows) {
+                        if (auto id = b24client::ToInt64(row.value(id_key, json()))) {
+                            seen.insert(*id);
+                        }
+                    }
+                    collected.Ingest(*e, rows, items);
+                });
+                for (std::int64_t id : ids) {
+                    if (seen.count(id) == 0) {
+                        gone[name].push_back(id);
                     }
                 }
-                collected.Ingest(*e, rows, items);
+            }
+            db().InTransaction([&] {
+                collected.Store(db());
+                for (const auto& [name, ids] : gone) {
+                    db().Delete(name, ids);
+                }
+                db().RemoveDirty(dirty);
+                MarkReferencesDirty(gone["contact"], gone["company"]);
             });
-            (void)before;
-            for (std::int64_t id : ids) {
-                if (seen.count(id) == 0) {
-                    gone[name].push_back(id);
+            run.rows += collected.rows;
+            Save();
+        }
+    }
+
+    // Rows that point at these (now deleted) contacts or companies become dirty.
+    void MarkReferencesDirty(const std::vector<std::int64_t>& contacts,
+                             const std::vector<std::int64_t>& companies) {
+        if (contacts.empty() && companies.empty()) {
+            return;
+        }
+        std::set<std::int64_t> c(contacts.begin(), contacts.end());
+        std::set<std::int64_t> co(companies.begin(), companies.end());
+        auto any_contact = [&](const std::vector<std::int64_t>& ids) {
+            return std::any_of(ids.begin(), ids.end(),
+                               [&](std::int64_t id) { return c.count(id) != 0; });
+        };
+        std::vector<std::pair<const char*, std::int64_t>> marks;
+        db().ForEach([&](const ContactRow& r) {
+            if (std::any_of(r.company_ids.begin(), r.company_ids.end(),
+                            [&](std::int64_t id) { return co.count(id) != 0; })) {
+                marks.push_back({"contact", r.id});
+            }
+        });
+        db().ForEach([&](const DealRow& r) {
+            if (co.count(r.company_id) != 0 || any_contact(r.contact_ids)) {
+                marks.push_back({"deal", r.id});
+            }
+        });
+        db().ForEach([&](const InvoiceRow& r) {
+            if (co.count(r.company_id) != 0 || any_contact(r.contact_ids)) {
+                marks.push_back({"invoice", r.id});
+            }
+        });
+        db().ForEach([&](const OldInvoiceRow& r) {
+            if (co.count(r.company_id) != 0 || c.count(r.contact_id) != 0) {
+                marks.push_back({"old_invoice", r.id});
+            }
+        });
+        db().ForEach([&](const ActivityRow& r) {
+            for (const auto& b : r.bindings) {
+                if ((b.type == 3 && c.count(b.id) != 0) || (b.type == 4 && co.count(b.id) != 0)) {
+                    marks.push_back({"activity", r.id});
+                    break;
                 }
             }
-        }
-        db().InTransaction([&] {
-            collected.Store(db());
-            for (const auto& [name, ids] : gone) {
-                db().Delete(name, ids);
-            }
-            db().RemoveDirty(dirty);
         });
-        run.rows += collected.rows;
-        Save();
+        db().ForEach([&](const RequisiteRow& r) {
+            if ((r.entity_type == 3 && c.count(r.entity_id) != 0) ||
+                (r.entity_type == 4 && co.count(r.entity_id) != 0)) {
+                marks.push_back({"requisite", r.id});
+            }
+        });
+        for (const auto& [entity, id] : marks) {
+            db().AddDirty(entity, id);
+        }
     }
 
     // Compares per-window counts with the portal's and walks the ids of windows that differ.
@@ -943,6 +999,11 @@ struct Engine::State {
             }
             db().InTransaction([&] {
                 db().Delete(Name(e), gone);
+                if (e == Entity::kContact) {
+                    MarkReferencesDirty(gone, {});
+                } else if (e == Entity::kCompany) {
+                    MarkReferencesDirty({}, gone);
+                }
                 for (std::int64_t id : remote) {
                     if (mine.count(id) == 0) {
                         db().AddDirty(Name(e), id);
