@@ -1145,6 +1145,26 @@ struct Engine::State {
                 todo.push_back(key);
             }
         }
+        // Contacts and companies are written through different methods, each with its own
+        // operating budget: interleave them in proportion so both budgets are spent in parallel
+        // and neither method sits idle while the other waits for its window.
+        {
+            std::vector<CardKey> contacts, companies;
+            for (const auto& key : todo) {
+                (key.kind == CardKind::kContact ? contacts : companies).push_back(key);
+            }
+            todo.clear();
+            std::size_t c = 0, k = 0;
+            while (c < contacts.size() || k < companies.size()) {
+                // Take from the list that is further behind its share.
+                bool take_contact =
+                    k >= companies.size() ||
+                    (c < contacts.size() &&
+                     static_cast<double>(c) * static_cast<double>(companies.size()) <=
+                         static_cast<double>(k) * static_cast<double>(contacts.size()));
+                todo.push_back(take_contact ? contacts[c++] : companies[k++]);
+            }
+        }
         run.cards_to_write = static_cast<std::int64_t>(todo.size()) + run.cards_written;
         EnterPhase("write", run.cards_written);
         if (todo.empty()) {

@@ -6,12 +6,16 @@
 // standard-plan portal next to the floor for the same data.
 //
 // The test portal runs in a child process (forked before anything is loaded), so the CPU and
-// memory figures are the sync's own. Limits are counted, not enforced; the projection applies
-// them afterwards.
+// memory figures are the sync's own. Both processes share a virtual clock: the portal enforces
+// the standard plan's limits (bucket 50 / 2 per s, 480 s per method per 10 min, its simulated
+// costs per call), and when our client waits for them it advances the shared clock instead of
+// sleeping. The time our client spent waiting plus the portal's simulated processing is the
+// projected wall time on a standard-plan portal; the real time is what the CPU work took.
 //
-//   sync_bench [--scale 1.0] [--offline-events] [--seed 42]
+//   sync_bench [--scale 1.0] [--no-offline-events] [--seed 42]
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -32,6 +36,7 @@
 #include "registry.hpp"
 
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -43,6 +48,38 @@ using nlohmann::json;
 
 constexpr const char* kClientId = "local.b24seg.bench";
 constexpr const char* kClientSecret = "bench-secret-0123456789";
+
+// --- virtual time shared by both processes ----------------------------------------------------
+
+struct SharedTime {
+    std::atomic<std::int64_t> offset_us{0};
+};
+SharedTime* g_time = nullptr;
+
+double RealNow() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+double VirtualNow() {
+    return RealNow() + static_cast<double>(g_time->offset_us.load()) / 1e6;
+}
+
+// Our client's clock: waiting moves the shared clock forward at once.
+class VirtualClock : public b24client::Clock {
+public:
+    double Now() override { return VirtualNow(); }
+    void SleepFor(double seconds) override {
+        if (seconds > 0) {
+            g_time->offset_us += static_cast<std::int64_t>(seconds * 1e6);
+            waited_ += seconds;
+        }
+    }
+    double waited() const { return waited_; }
+
+private:
+    double waited_ = 0;
+};
 
 // --- a line protocol over a socketpair -------------------------------------------------------
 
@@ -162,7 +199,9 @@ json Mutate(fakeportal::Portal& portal, double fraction, std::uint64_t seed) {
 }
 
 [[noreturn]] void PortalProcess(int fd, double scale, bool offline, std::uint64_t seed) {
-    fakeportal::Cloud cloud;
+    fakeportal::CloudOptions cloud_options;
+    cloud_options.clock = VirtualNow;
+    fakeportal::Cloud cloud(cloud_options);
     fakeportal::AppRegistration app;
     app.client_id = kClientId;
     app.client_secret = kClientSecret;
@@ -172,9 +211,7 @@ json Mutate(fakeportal::Portal& portal, double fraction, std::uint64_t seed) {
     cloud.RegisterApp(app);
     fakeportal::PortalOptions options;
     options.offline_events_feature = offline;
-    options.limits.enforce_bucket = false;
-    options.limits.enforce_operating = false;
-    options.limits.enforce_request_cap = false;
+    options.plan = fakeportal::StandardPlan();  // limits enforced, as on a real standard plan
     options.threads = 2;
     fakeportal::Portal& portal = cloud.AddPortal(options);
     fakeportal::DatasetOptions data = fakeportal::BenchPreset();
@@ -316,21 +353,30 @@ std::string Minutes(double seconds) {
 
 int main(int argc, char** argv) {
     double scale = 1.0;
-    bool offline = false;
+    bool offline = true;
     std::uint64_t seed = 42;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--scale" && i + 1 < argc) {
             scale = std::stod(argv[++i]);
-        } else if (a == "--offline-events") {
-            offline = true;
+        } else if (a == "--no-offline-events") {
+            offline = false;
         } else if (a == "--seed" && i + 1 < argc) {
             seed = std::stoull(argv[++i]);
         } else {
-            std::fprintf(stderr, "usage: sync_bench [--scale F] [--offline-events] [--seed N]\n");
+            std::fprintf(stderr,
+                         "usage: sync_bench [--scale F] [--no-offline-events] [--seed N]\n");
             return 2;
         }
     }
+    void* page = ::mmap(nullptr, sizeof(SharedTime), PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) {
+        std::perror("mmap");
+        return 1;
+    }
+    g_time = new (page) SharedTime();
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) {
         std::perror("socketpair");
@@ -371,7 +417,8 @@ int main(int argc, char** argv) {
     r.refresh_token = ready["refresh_token"];
     r.state = "active";
     registry.Upsert(r);
-    server::PortalManager portals(config, registry);
+    auto clock = std::make_shared<VirtualClock>();
+    server::PortalManager portals(config, registry, clock);
     if (offline) {
         auto client = portals.AdminClient(r.member_id);
         std::vector<b24client::Command> cmds;
@@ -395,9 +442,7 @@ int main(int argc, char** argv) {
         WriteLine(fd, "counters");
         return json::parse(ReadLine(fd));
     };
-    const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
+    auto now = [] { return static_cast<std::int64_t>(VirtualNow()); };
 
     struct Step {
         const char* name;
@@ -416,8 +461,10 @@ int main(int argc, char** argv) {
         json before = counters();
         double cpu0 = ThreadCpuSeconds();
         auto t0 = std::chrono::steady_clock::now();
-        server::RunRecord run = server::RunPortalSync(
-            portals, r.member_id, step.kind, b24client::CancelToken{}, [now] { return now; });
+        double waited0 = clock->waited();
+        server::RunRecord run =
+            server::RunPortalSync(portals, r.member_id, step.kind, b24client::CancelToken{}, now);
+        double waited = clock->waited() - waited0;
         double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         double cpu = ThreadCpuSeconds() - cpu0;
         json d = Delta(counters(), before);
@@ -462,9 +509,19 @@ int main(int argc, char** argv) {
             static_cast<long long>(d["qle"].get<std::int64_t>()));
         std::printf("  sync CPU: %.1f s   wall here: %.1f s   peak RSS: %.0f MB\n", cpu, wall,
                     PeakRssMb());
+        double processing = 0;
+        for (const auto& [method, m] : d["methods"].items()) {
+            processing += m["operating"].get<double>();
+        }
         std::printf(
-            "  projected on a standard plan: %s (bucket %s; busiest method %s: %s); "
-            "floor's bucket time %s\n",
+            "  projected wall time on a standard plan: %s = %s waiting for the bucket and "
+            "method budgets (our client's pacing against the enforced limits) + %s of the "
+            "portal's processing, one request at a time\n",
+            Minutes(waited + processing).c_str(), Minutes(waited).c_str(),
+            Minutes(processing).c_str());
+        std::printf(
+            "  lower bound for this traffic with methods in parallel: %s (bucket %s; "
+            "busiest method %s: %s); the floor's request count alone: %s of bucket\n",
             Minutes(p.wall).c_str(), Minutes(p.bucket).c_str(), p.busiest.c_str(),
             Minutes(p.busiest_method).c_str(), Minutes(BucketWallSeconds(floor)).c_str());
     }
