@@ -1,0 +1,153 @@
+#include "config.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace server {
+
+namespace {
+
+template <typename T>
+void Read(const nlohmann::json& j, const char* key, T& out) {
+    if (auto it = j.find(key); it != j.end()) {
+        try {
+            out = it->get<T>();
+        } catch (const nlohmann::json::exception&) {
+            throw std::runtime_error(std::string("config: key '") + key + "' has the wrong type");
+        }
+    }
+}
+
+const std::set<std::string>& KnownKeys() {
+    static const std::set<std::string> keys = {"listen_host",
+                                               "listen_port",
+                                               "public_url",
+                                               "data_dir",
+                                               "frontend_dir",
+                                               "oauth_url",
+                                               "client_id",
+                                               "client_secret",
+                                               "session_key",
+                                               "allow_http_portals",
+                                               "max_parallel_jobs",
+                                               "incremental_interval_s",
+                                               "recompute_interval_s",
+                                               "event_debounce_s",
+                                               "rights_cache_s",
+                                               "standard_drain_per_s",
+                                               "standard_burst",
+                                               "enterprise_drain_per_s",
+                                               "enterprise_burst",
+                                               "max_api_body_bytes",
+                                               "max_callback_body_bytes",
+                                               "log_level"};
+    return keys;
+}
+
+}  // namespace
+
+void ApplyEnvironment(Config& config) {
+    auto env = [](const char* name, std::string& out) {
+        if (const char* v = std::getenv(name); v != nullptr && *v != '\0') {
+            out = v;
+        }
+    };
+    env("B24SEG_CLIENT_ID", config.client_id);
+    env("B24SEG_CLIENT_SECRET", config.client_secret);
+    env("B24SEG_SESSION_KEY", config.session_key);
+    env("B24SEG_DATA_DIR", config.data_dir);
+}
+
+void Validate(const Config& c) {
+    auto fail = [](const std::string& what) { throw std::runtime_error("config: " + what); };
+    if (c.listen_port < 0 || c.listen_port > 65535) {
+        fail("listen_port must be 0..65535");
+    }
+    if (c.public_url.rfind("http://", 0) != 0 && c.public_url.rfind("https://", 0) != 0) {
+        fail("public_url must start with http:// or https://");
+    }
+    if (!c.public_url.empty() && c.public_url.back() == '/') {
+        fail("public_url must not end with '/'");
+    }
+    if (c.data_dir.empty()) {
+        fail("data_dir must not be empty");
+    }
+    if (c.oauth_url.rfind("http://", 0) != 0 && c.oauth_url.rfind("https://", 0) != 0) {
+        fail("oauth_url must be an http(s) URL");
+    }
+    if (!c.session_key.empty() && c.session_key.size() < 32) {
+        fail("session_key (B24SEG_SESSION_KEY) must be at least 32 characters");
+    }
+    if (c.max_parallel_jobs < 1 || c.max_parallel_jobs > 64) {
+        fail("max_parallel_jobs must be 1..64");
+    }
+    if (c.incremental_interval_s < 60 || c.recompute_interval_s < 600 || c.event_debounce_s < 0 ||
+        c.rights_cache_s < 0) {
+        fail("intervals are too small (incremental >= 60 s, recompute >= 600 s)");
+    }
+    if (c.standard_drain_per_s <= 0 || c.enterprise_drain_per_s <= 0 || c.standard_burst < 1 ||
+        c.enterprise_burst < 1) {
+        fail("rate limits must be positive");
+    }
+    if (c.max_api_body_bytes < 1024 || c.max_callback_body_bytes < 4096) {
+        fail("body limits are too small");
+    }
+    static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error"};
+    if (levels.count(c.log_level) == 0) {
+        fail("log_level must be one of trace, debug, info, warn, error");
+    }
+}
+
+Config LoadConfig(const std::string& path) {
+    Config c;
+    if (!path.empty()) {
+        std::ifstream in(path);
+        if (!in) {
+            throw std::runtime_error("config: cannot open " + path);
+        }
+        std::stringstream text;
+        text << in.rdbuf();
+        nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions*/ false,
+                                                 /*ignore_comments*/ true);
+        if (j.is_discarded() || !j.is_object()) {
+            throw std::runtime_error("config: " + path + " is not a JSON object");
+        }
+        for (const auto& [key, value] : j.items()) {
+            if (KnownKeys().count(key) == 0) {
+                throw std::runtime_error("config: unknown key '" + key + "'");
+            }
+        }
+        Read(j, "listen_host", c.listen_host);
+        Read(j, "listen_port", c.listen_port);
+        Read(j, "public_url", c.public_url);
+        Read(j, "data_dir", c.data_dir);
+        Read(j, "frontend_dir", c.frontend_dir);
+        Read(j, "oauth_url", c.oauth_url);
+        Read(j, "client_id", c.client_id);
+        Read(j, "client_secret", c.client_secret);
+        Read(j, "session_key", c.session_key);
+        Read(j, "allow_http_portals", c.allow_http_portals);
+        Read(j, "max_parallel_jobs", c.max_parallel_jobs);
+        Read(j, "incremental_interval_s", c.incremental_interval_s);
+        Read(j, "recompute_interval_s", c.recompute_interval_s);
+        Read(j, "event_debounce_s", c.event_debounce_s);
+        Read(j, "rights_cache_s", c.rights_cache_s);
+        Read(j, "standard_drain_per_s", c.standard_drain_per_s);
+        Read(j, "standard_burst", c.standard_burst);
+        Read(j, "enterprise_drain_per_s", c.enterprise_drain_per_s);
+        Read(j, "enterprise_burst", c.enterprise_burst);
+        Read(j, "max_api_body_bytes", c.max_api_body_bytes);
+        Read(j, "max_callback_body_bytes", c.max_callback_body_bytes);
+        Read(j, "log_level", c.log_level);
+    }
+    ApplyEnvironment(c);
+    Validate(c);
+    return c;
+}
+
+}  // namespace server

@@ -1,0 +1,72 @@
+#pragma once
+// The server's configuration: a JSON file for everything, the environment for secrets.
+// Every field has a safe default; deploy/config.example.json documents each key.
+
+#include <cstdint>
+#include <string>
+
+namespace server {
+
+struct Config {
+    // Where we listen. Behind the nginx TLS proxy of deploy/, loopback is right.
+    std::string listen_host = "127.0.0.1";
+    int listen_port = 8080;
+
+    // The app's public base URL as the portals reach it (https://seg.example.com). Placement and
+    // event handlers are bound to <public_url>/b24/app and <public_url>/b24/events.
+    std::string public_url = "http://127.0.0.1:8080";
+
+    // Registry database and one database per portal live here.
+    std::string data_dir = "data";
+
+    // The built frontend (frontend/dist): index.html and assets/.
+    std::string frontend_dir = "frontend/dist";
+
+    // Bitrix24's authorization server (token refresh). Tests point it at the test portal.
+    std::string oauth_url = "https://oauth.bitrix.info/oauth/token/";
+
+    // The app's credentials from the partner area. Set them through the environment
+    // (B24SEG_CLIENT_ID, B24SEG_CLIENT_SECRET), not in the file.
+    std::string client_id;
+    std::string client_secret;
+
+    // Key for the frontend's signed sessions (B24SEG_SESSION_KEY, at least 32 characters).
+    // Empty: a random key per process start (sessions then end with the process).
+    std::string session_key;
+
+    // Accept portals reached over plain http. Only for local test portals.
+    bool allow_http_portals = false;
+
+    // Background work.
+    int max_parallel_jobs = 4;          // sync jobs of different portals at once
+    int incremental_interval_s = 1800;  // scheduled incremental run per portal
+    int recompute_interval_s = 86400;   // daily recompute (time-dependent values change)
+    int event_debounce_s = 60;          // CRM events trigger an incremental run this much later
+    int rights_cache_s = 300;           // how long a user's readable-ids set is reused
+
+    // Client-side rate limits per plan (Bitrix24's documented values by default).
+    double standard_drain_per_s = 2.0;
+    int standard_burst = 50;
+    double enterprise_drain_per_s = 5.0;
+    int enterprise_burst = 250;
+
+    // Request size limits.
+    std::size_t max_api_body_bytes = 64 * 1024;
+    std::size_t max_callback_body_bytes = 256 * 1024;
+
+    // spdlog level: trace, debug, info, warn, error.
+    std::string log_level = "info";
+};
+
+// Reads the JSON file (missing keys keep defaults; unknown keys are an error, so typos surface),
+// applies environment overrides for secrets, and validates. Throws std::runtime_error with a
+// message naming the offending key. An empty path means defaults plus environment.
+Config LoadConfig(const std::string& path);
+
+// Applies B24SEG_CLIENT_ID, B24SEG_CLIENT_SECRET, B24SEG_SESSION_KEY, B24SEG_DATA_DIR if set.
+void ApplyEnvironment(Config& config);
+
+// Throws std::runtime_error describing the first invalid value.
+void Validate(const Config& config);
+
+}  // namespace server

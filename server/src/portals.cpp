@@ -1,0 +1,174 @@
+#include "portals.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include "sync/segment_bridge.hpp"
+
+namespace server {
+
+namespace {
+std::int64_t UnixNow() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+}  // namespace
+
+segmenter::Instant PortalNow(PortalDb& db, std::int64_t now_utc) {
+    auto offset = db.GetMeta("portal.offset");
+    return {now_utc, offset ? static_cast<std::int32_t>(std::stol(*offset)) : 0};
+}
+
+PortalManager::PortalManager(const Config& config,
+                             Registry& registry,
+                             std::shared_ptr<b24client::Clock> clock)
+    : config_(config), registry_(registry), clock_(std::move(clock)) {
+    std::filesystem::create_directories(config_.data_dir);
+}
+
+PortalRecord PortalManager::Require(const std::string& member_id) {
+    auto record = registry_.Find(member_id);
+    if (!record) {
+        throw std::runtime_error("unknown portal");
+    }
+    return *record;
+}
+
+std::shared_ptr<b24client::PortalLimiter> PortalManager::Limiter(const std::string& member_id) {
+    PortalRecord record = Require(member_id);
+    std::lock_guard lock(mutex_);
+    auto it = limiters_.find(member_id);
+    if (it != limiters_.end() && limiter_plans_[member_id] == record.plan) {
+        return it->second;
+    }
+    b24client::LimitPlan plan = record.plan == "enterprise" ? b24client::LimitPlan::Enterprise()
+                                                            : b24client::LimitPlan::Standard();
+    if (record.plan == "enterprise") {
+        plan.drain_per_second = config_.enterprise_drain_per_s;
+        plan.burst = config_.enterprise_burst;
+    } else {
+        plan.drain_per_second = config_.standard_drain_per_s;
+        plan.burst = config_.standard_burst;
+    }
+    auto limiter = std::make_shared<b24client::PortalLimiter>(plan, clock_);
+    limiters_[member_id] = limiter;
+    limiter_plans_[member_id] = record.plan;
+    return limiter;
+}
+
+std::shared_ptr<b24client::Client> PortalManager::AdminClient(const std::string& member_id,
+                                                              b24client::CancelToken cancel) {
+    PortalRecord record = Require(member_id);
+    b24client::ClientOptions options;
+    options.limiter = Limiter(member_id);
+    options.clock = clock_;
+    options.oauth =
+        b24client::OAuthApp{config_.client_id, config_.client_secret, config_.oauth_url};
+    options.cancel = std::move(cancel);
+    Registry* registry = &registry_;
+    options.on_tokens = [registry, member_id](const b24client::Credentials& c) {
+        registry->UpdateTokens(member_id, c.access_token, c.refresh_token, UnixNow() + 3600);
+    };
+    options.on_endpoint_changed = [registry, member_id](const std::string& endpoint) {
+        std::string domain = endpoint;
+        if (auto p = domain.find("://"); p != std::string::npos) {
+            domain = domain.substr(p + 3);
+        }
+        if (auto p = domain.find('/'); p != std::string::npos) {
+            domain = domain.substr(0, p);
+        }
+        spdlog::info("portal {} moved to {}", member_id, domain);
+        registry->UpdateEndpoint(member_id, endpoint, domain);
+    };
+    return std::make_shared<b24client::Client>(
+        b24client::Credentials{record.endpoint, record.access_token, record.refresh_token},
+        std::move(options));
+}
+
+std::shared_ptr<b24client::Client> PortalManager::UserClient(const std::string& member_id,
+                                                             const std::string& access_token) {
+    PortalRecord record = Require(member_id);
+    b24client::ClientOptions options;
+    options.limiter = Limiter(member_id);
+    options.clock = clock_;
+    options.retry.max_transient_attempts = 2;  // a person is waiting
+    return std::make_shared<b24client::Client>(
+        b24client::Credentials{record.endpoint, access_token, ""}, std::move(options));
+}
+
+std::string PortalManager::DbPath(const std::string& member_id) {
+    PortalRecord record = Require(member_id);
+    return (std::filesystem::path(config_.data_dir) / record.db_file).string();
+}
+
+std::string PortalManager::LockPath(const std::string& member_id) {
+    return DbPath(member_id) + ".lock";
+}
+
+std::shared_ptr<PortalDb> PortalManager::Db(const std::string& member_id) {
+    std::string path = DbPath(member_id);
+    std::lock_guard lock(mutex_);
+    auto& db = dbs_[member_id];
+    if (!db) {
+        db = std::make_shared<PortalDb>(path);
+    }
+    return db;
+}
+
+std::shared_ptr<const PortalSnapshot> PortalManager::Snapshot(const std::string& member_id) {
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = snapshots_.find(member_id); it != snapshots_.end()) {
+            return it->second;
+        }
+    }
+    // Build from storage (after a restart): the same computation the last run made.
+    auto db = Db(member_id);
+    PortalRecord record = Require(member_id);
+    segmenter::Settings settings{record.active_months, record.lost_months};
+    auto offset = db->GetMeta("portal.offset");
+    std::int32_t off = offset ? static_cast<std::int32_t>(std::stol(*offset)) : 0;
+    auto snapshot = std::make_shared<PortalSnapshot>();
+    snapshot->index = std::make_shared<segmenter::PortalIndex>(
+        segmenter::PortalIndex::Build(sync::LoadPortalData(*db, off), settings));
+    auto at = db->GetMeta("compute.at");
+    auto parsed = at ? segmenter::ParseInstant(*at) : std::nullopt;
+    snapshot->at = parsed.value_or(PortalNow(*db, UnixNow()));
+    std::lock_guard lock(mutex_);
+    snapshots_[member_id] = snapshot;
+    return snapshot;
+}
+
+void PortalManager::SetSnapshot(const std::string& member_id, PortalSnapshot snapshot) {
+    auto shared = std::make_shared<const PortalSnapshot>(std::move(snapshot));
+    std::lock_guard lock(mutex_);
+    snapshots_[member_id] = std::move(shared);
+}
+
+void PortalManager::Forget(const std::string& member_id) {
+    std::lock_guard lock(mutex_);
+    limiters_.erase(member_id);
+    limiter_plans_.erase(member_id);
+    dbs_.erase(member_id);
+    snapshots_.erase(member_id);
+}
+
+void PortalManager::DeletePortalData(const std::string& member_id) {
+    std::string path;
+    if (auto record = registry_.Find(member_id)) {
+        path = (std::filesystem::path(config_.data_dir) / record->db_file).string();
+    }
+    Forget(member_id);
+    if (!path.empty()) {
+        for (const char* suffix : {"", "-wal", "-shm", ".lock"}) {
+            std::error_code ec;
+            std::filesystem::remove(path + suffix, ec);
+        }
+    }
+}
+
+}  // namespace server

@@ -1,0 +1,85 @@
+#pragma once
+// The live side of the registry: per portal, the shared rate limiter, the admin-token client used
+// by background work, short-lived user-token clients, the database handle API readers share, and
+// the segmenter index of the last run (for the card tab).
+//
+// Thread-safety: every member is thread-safe. Objects handed out are shared_ptrs: they stay valid
+// while used even if the portal is removed meanwhile.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "b24client/client.hpp"
+#include "config.hpp"
+#include "portal_db.hpp"
+#include "registry.hpp"
+#include "segmenter/segmenter.hpp"
+
+namespace server {
+
+// What the last computation left for readers of one portal.
+struct PortalSnapshot {
+    std::shared_ptr<const segmenter::PortalIndex> index;
+    segmenter::Instant at;
+};
+
+class PortalManager {
+public:
+    // `clock`: the time source of every limiter (tests pass a scaled one).
+    PortalManager(const Config& config,
+                  Registry& registry,
+                  std::shared_ptr<b24client::Clock> clock = b24client::SystemClock());
+
+    const Config& config() const { return config_; }
+    Registry& registry() { return registry_; }
+
+    // The portal's limiter (created with the plan the registry holds).
+    std::shared_ptr<b24client::PortalLimiter> Limiter(const std::string& member_id);
+
+    // A client with the installing admin's stored tokens: refreshed tokens are stored in the
+    // registry, a renamed portal's new endpoint too. Throws std::runtime_error for an unknown
+    // portal. `cancel` (optional) is checked between its requests.
+    std::shared_ptr<b24client::Client> AdminClient(const std::string& member_id,
+                                                   b24client::CancelToken cancel = {});
+
+    // A client with a user's own access token (from a page load); no refresh. Shares the
+    // portal's limiter. `endpoint` must be the stored one.
+    std::shared_ptr<b24client::Client> UserClient(const std::string& member_id,
+                                                  const std::string& access_token);
+
+    // The shared read/write handle API handlers use (the sync job opens its own).
+    std::shared_ptr<PortalDb> Db(const std::string& member_id);
+    std::string DbPath(const std::string& member_id);
+    std::string LockPath(const std::string& member_id);
+
+    // The index of the last run, or a fresh one built from storage (cached).
+    std::shared_ptr<const PortalSnapshot> Snapshot(const std::string& member_id);
+    void SetSnapshot(const std::string& member_id, PortalSnapshot snapshot);
+
+    // Forgets everything held for the portal and deletes its database files.
+    void DeletePortalData(const std::string& member_id);
+    // Forgets cached handles (e.g. after the plan or settings changed).
+    void Forget(const std::string& member_id);
+
+private:
+    PortalRecord Require(const std::string& member_id);
+
+    const Config& config_;
+    Registry& registry_;
+    std::shared_ptr<b24client::Clock> clock_;
+    std::mutex mutex_;
+    std::map<std::string, std::shared_ptr<b24client::PortalLimiter>> limiters_;
+    std::map<std::string, std::string> limiter_plans_;
+    std::map<std::string, std::shared_ptr<PortalDb>> dbs_;
+    std::map<std::string, std::shared_ptr<const PortalSnapshot>> snapshots_;
+};
+
+// The portal's current time for segment queries: now in the portal's offset (stored at the first
+// pull; 0 until then).
+segmenter::Instant PortalNow(PortalDb& db, std::int64_t now_utc);
+
+}  // namespace server
