@@ -84,9 +84,29 @@ std::shared_ptr<b24client::Client> PortalManager::AdminClient(const std::string&
         spdlog::info("portal {} moved to {}", member_id, domain);
         registry->UpdateEndpoint(member_id, endpoint, domain);
     };
-    return std::make_shared<b24client::Client>(
-        b24client::Credentials{record.endpoint, record.access_token, record.refresh_token},
-        std::move(options));
+    return std::make_shared<b24client::Client>(Tokens(record), std::move(options));
+}
+
+std::shared_ptr<b24client::TokenStore> PortalManager::Tokens(const PortalRecord& record) {
+    std::lock_guard lock(mutex_);
+    auto& store = tokens_[record.member_id];
+    if (!store) {
+        store = std::make_shared<b24client::TokenStore>(
+            b24client::Credentials{record.endpoint, record.access_token, record.refresh_token});
+    }
+    return store;
+}
+
+void PortalManager::SetTokens(const std::string& member_id,
+                              const std::string& access_token,
+                              const std::string& refresh_token,
+                              std::int64_t access_expires_at) {
+    registry_.UpdateTokens(member_id, access_token, refresh_token, access_expires_at);
+    PortalRecord record = Require(member_id);
+    std::lock_guard lock(mutex_);
+    if (auto it = tokens_.find(member_id); it != tokens_.end()) {
+        it->second->Set(b24client::Credentials{record.endpoint, access_token, refresh_token});
+    }
 }
 
 std::shared_ptr<b24client::Client> PortalManager::UserClient(const std::string& member_id,
@@ -153,6 +173,7 @@ void PortalManager::Forget(const std::string& member_id) {
     std::lock_guard lock(mutex_);
     limiters_.erase(member_id);
     limiter_plans_.erase(member_id);
+    tokens_.erase(member_id);
     dbs_.erase(member_id);
     snapshots_.erase(member_id);
 }

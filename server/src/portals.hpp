@@ -42,9 +42,18 @@ public:
 
     // A client with the installing admin's stored tokens: refreshed tokens are stored in the
     // registry, a renamed portal's new endpoint too. Throws std::runtime_error for an unknown
-    // portal. `cancel` (optional) is checked between its requests.
+    // portal. `cancel` (optional) is checked between its requests. Every admin client of a portal
+    // shares one token store, so concurrent callers trigger one refresh (the refresh token
+    // rotates: a second refresh with the same token would fail).
     std::shared_ptr<b24client::Client> AdminClient(const std::string& member_id,
                                                    b24client::CancelToken cancel = {});
+
+    // New tokens for the portal's admin client (an install or re-install): stored in the registry
+    // and handed to the shared token store.
+    void SetTokens(const std::string& member_id,
+                   const std::string& access_token,
+                   const std::string& refresh_token,
+                   std::int64_t access_expires_at);
 
     // A client with a user's own access token (from a page load); no refresh. Shares the
     // portal's limiter. `endpoint` must be the stored one.
@@ -72,7 +81,10 @@ private:
     Registry& registry_;
     std::shared_ptr<b24client::Clock> clock_;
     std::mutex mutex_;
+    std::shared_ptr<b24client::TokenStore> Tokens(const PortalRecord& record);
+
     std::map<std::string, std::shared_ptr<b24client::PortalLimiter>> limiters_;
+    std::map<std::string, std::shared_ptr<b24client::TokenStore>> tokens_;
     std::map<std::string, std::string> limiter_plans_;
     std::map<std::string, std::shared_ptr<PortalDb>> dbs_;
     std::map<std::string, std::shared_ptr<const PortalSnapshot>> snapshots_;

@@ -146,6 +146,8 @@ Cloud::Cloud(CloudOptions options) : impl_(std::make_unique<Impl>()) {
     impl_->server.new_task_queue = [threads] {
         return new httplib::ThreadPool(static_cast<size_t>(threads));
     };
+    impl_->server.set_tcp_nodelay(true);  // no Nagle delay on small answers
+    impl_->server.set_keep_alive_timeout(2);
     Impl* impl = impl_.get();
     auto token = [impl](const httplib::Request& req, httplib::Response& res) {
         impl->HandleToken(req, res);
