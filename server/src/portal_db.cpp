@@ -883,11 +883,23 @@ std::optional<CardValues> PortalDb::Target(CardKey key) {
     return ReadCard(q, 0);
 }
 
-void PortalDb::SetWritePending(const std::vector<CardKey>& keys) {
+void PortalDb::AddWritePending(const std::vector<CardKey>& keys) {
     std::lock_guard lock(mutex_);
     Savepoint tx(db_);
-    db_.exec("DELETE FROM write_pending");
     SQLite::Statement q(db_, "INSERT OR IGNORE INTO write_pending (kind, id) VALUES (?, ?)");
+    for (const auto& key : keys) {
+        q.bind(1, static_cast<int>(key.kind));
+        q.bind(2, key.id);
+        q.exec();
+        q.reset();
+    }
+    tx.commit();
+}
+
+void PortalDb::RemoveWritePending(const std::vector<CardKey>& keys) {
+    std::lock_guard lock(mutex_);
+    Savepoint tx(db_);
+    SQLite::Statement q(db_, "DELETE FROM write_pending WHERE kind = ? AND id = ?");
     for (const auto& key : keys) {
         q.bind(1, static_cast<int>(key.kind));
         q.bind(2, key.id);
@@ -905,11 +917,6 @@ std::vector<CardKey> PortalDb::WritePending() {
         out.push_back({static_cast<CardKind>(q.getColumn(0).getInt()), q.getColumn(1).getInt64()});
     }
     return out;
-}
-
-void PortalDb::ClearWritePending() {
-    std::lock_guard lock(mutex_);
-    db_.exec("DELETE FROM write_pending");
 }
 
 void PortalDb::RecordSeries(const std::string& month,

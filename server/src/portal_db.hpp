@@ -234,9 +234,9 @@ public:
     std::map<CardKey, CardValues> Targets();
     std::optional<CardValues> Target(CardKey key);
     // Write batches in flight (sent, outcome not yet stored).
-    void SetWritePending(const std::vector<CardKey>& keys);
+    void AddWritePending(const std::vector<CardKey>& keys);
+    void RemoveWritePending(const std::vector<CardKey>& keys);
     std::vector<CardKey> WritePending();
-    void ClearWritePending();
 
     // --- monthly series recorded at runs (SEGMENTS.md §6)
     void RecordSeries(const std::string& month,

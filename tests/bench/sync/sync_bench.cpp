@@ -12,7 +12,10 @@
 // sleeping. The time our client spent waiting plus the portal's simulated processing is the
 // projected wall time on a standard-plan portal; the real time is what the CPU work took.
 //
-//   sync_bench [--scale 1.0] [--no-offline-events] [--seed 42]
+//   sync_bench [--scale 1.0] [--no-offline-events] [--seed 42] [--update-cost 0.30]
+//
+// --update-cost sets the portal's simulated seconds per card update (its default, 0.30 s, is
+// the pessimistic end of what users report); writes dominate the first run's projection.
 
 #include <algorithm>
 #include <atomic>
@@ -198,7 +201,8 @@ json Mutate(fakeportal::Portal& portal, double fraction, std::uint64_t seed) {
     return changed;
 }
 
-[[noreturn]] void PortalProcess(int fd, double scale, bool offline, std::uint64_t seed) {
+[[noreturn]] void PortalProcess(
+    int fd, double scale, bool offline, std::uint64_t seed, double update_cost) {
     fakeportal::CloudOptions cloud_options;
     cloud_options.clock = VirtualNow;
     fakeportal::Cloud cloud(cloud_options);
@@ -212,6 +216,9 @@ json Mutate(fakeportal::Portal& portal, double fraction, std::uint64_t seed) {
     fakeportal::PortalOptions options;
     options.offline_events_feature = offline;
     options.plan = fakeportal::StandardPlan();  // limits enforced, as on a real standard plan
+    if (update_cost > 0) {
+        options.costs.update = update_cost;
+    }
     options.threads = 2;
     fakeportal::Portal& portal = cloud.AddPortal(options);
     fakeportal::DatasetOptions data = fakeportal::BenchPreset();
@@ -355,17 +362,21 @@ int main(int argc, char** argv) {
     double scale = 1.0;
     bool offline = true;
     std::uint64_t seed = 42;
+    double update_cost = 0;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--scale" && i + 1 < argc) {
             scale = std::stod(argv[++i]);
         } else if (a == "--no-offline-events") {
             offline = false;
+        } else if (a == "--update-cost" && i + 1 < argc) {
+            update_cost = std::stod(argv[++i]);
         } else if (a == "--seed" && i + 1 < argc) {
             seed = std::stoull(argv[++i]);
         } else {
             std::fprintf(stderr,
-                         "usage: sync_bench [--scale F] [--no-offline-events] [--seed N]\n");
+                         "usage: sync_bench [--scale F] [--no-offline-events] [--seed N] "
+                         "[--update-cost S]\n");
             return 2;
         }
     }
@@ -385,7 +396,7 @@ int main(int argc, char** argv) {
     pid_t child = ::fork();
     if (child == 0) {
         ::close(fds[0]);
-        PortalProcess(fds[1], scale, offline, seed);
+        PortalProcess(fds[1], scale, offline, seed, update_cost);
     }
     ::close(fds[1]);
     int fd = fds[0];
@@ -462,8 +473,16 @@ int main(int argc, char** argv) {
         double cpu0 = ThreadCpuSeconds();
         auto t0 = std::chrono::steady_clock::now();
         double waited0 = clock->waited();
-        server::RunRecord run =
-            server::RunPortalSync(portals, r.member_id, step.kind, b24client::CancelToken{}, now);
+        server::RunRecord run;
+        try {
+            run = server::RunPortalSync(portals, r.member_id, step.kind, b24client::CancelToken{},
+                                        now);
+        } catch (const std::exception& e) {
+            std::printf("\n== %s: the run failed: %s\n", step.name, e.what());
+            WriteLine(fd, "quit");
+            ::waitpid(child, nullptr, 0);
+            return 1;
+        }
         double waited = clock->waited() - waited0;
         double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         double cpu = ThreadCpuSeconds() - cpu0;
