@@ -57,6 +57,43 @@ std::string Str(const nlohmann::json* v) {
 
 }  // namespace
 
+// A method's budget allows only part of the pending commands: when the whole group would fit a
+// fresh window, wait for its budget instead of splitting the group over two requests (the budget,
+// not the request count, limits that method anyway). Returns true after waiting.
+bool Client::Impl::HoldBackFor(const std::string& method, int needed) {
+    const LimitPlan& plan = limiter()->plan();
+    const double cost = limiter()->AverageCallSeconds(method);
+    if (needed <= 0 ||
+        static_cast<double>(needed) * cost > plan.operating_limit_s - plan.operating_margin_s) {
+        return false;
+    }
+    const double give_up_at = limiter()->clock()->Now() + plan.operating_window_s;
+    bool waited = false;
+    while (limiter()->Allowance(method) < needed && limiter()->clock()->Now() < give_up_at) {
+        CheckCancelled();
+        limiter()->clock()->SleepFor(1.0);
+        Stats d;
+        d.budget_wait_seconds = 1.0;
+        AddStats(d);
+        waited = true;
+    }
+    return waited;
+}
+
+namespace {
+bool HoldBackForBudget(Client::Impl& impl,
+                       const std::vector<Command>& commands,
+                       const std::vector<std::size_t>& pending,
+                       std::size_t take) {
+    const std::string method = NormalizeMethod(commands[pending[take]].method);
+    int needed = 0;
+    for (const std::size_t i : pending) {
+        needed += NormalizeMethod(commands[i].method) == method ? 1 : 0;
+    }
+    return impl.HoldBackFor(method, needed);
+}
+}  // namespace
+
 std::vector<CommandResult> Client::Batch(const std::vector<Command>& commands) {
     std::vector<CommandResult> out(commands.size());
     std::vector<std::string> keys(commands.size());
@@ -86,17 +123,25 @@ std::vector<CommandResult> Client::Batch(const std::vector<Command>& commands) {
             std::map<std::string, int> allowance;
             double time_left = impl_->options().target_batch_seconds;
             std::size_t take = 0;
+            bool out_of_budget = false;
             for (; take < pending.size(); ++take) {
                 const std::string m = NormalizeMethod(commands[pending[take]].method);
                 if (allowance.count(m) == 0) {
                     allowance[m] = impl_->limiter()->Allowance(m);
                 }
                 const double cost = impl_->limiter()->AverageCallSeconds(m);
-                if (allowance[m] <= 0 || (take > 0 && time_left < cost)) {
+                if (allowance[m] <= 0) {
+                    out_of_budget = true;
+                    break;
+                }
+                if (take > 0 && time_left < cost) {
                     break;
                 }
                 --allowance[m];
                 time_left -= cost;
+            }
+            if (take > 0 && out_of_budget && HoldBackForBudget(*impl_, commands, pending, take)) {
+                continue;  // waited until the whole group fits: plan again
             }
             if (take == 0) {
                 const double w = impl_->limiter()->WaitForMethods(

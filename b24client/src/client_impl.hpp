@@ -45,6 +45,9 @@ public:
     void RecordExecution(std::string_view method, const nlohmann::json& time, bool nested);
 
     void CheckCancelled() const;
+    // Waits until `method` may run `needed` calls in one batch, when a fresh window would allow
+    // them; returns whether it waited (batch.cpp).
+    bool HoldBackFor(const std::string& method, int needed);
     void Backoff(int attempt);          // sleeps per RetryPolicy, counts the wait
     void AddStats(const Stats& delta);  // to this client's and the limiter's counters
     bool ResolveRepeat(std::string_view method, Repeat r) const;

@@ -66,7 +66,8 @@ RunRecord RunPortalSync(PortalManager& portals,
                         sync::RunKind kind,
                         b24client::CancelToken cancel,
                         std::function<std::int64_t()> now,
-                        std::function<void(const RunRecord&)> on_progress) {
+                        std::function<void(const RunRecord&)> on_progress,
+                        std::function<std::int64_t()> segment_time) {
     auto record = portals.registry().Find(member_id);
     if (!record) {
         throw std::runtime_error("unknown portal");
@@ -93,6 +94,7 @@ RunRecord RunPortalSync(PortalManager& portals,
     ctx.now = now;
     ctx.cancel = cancel;
     ctx.on_progress = std::move(on_progress);
+    ctx.segment_time = std::move(segment_time);
     sync::EngineOptions options;
     options.check_interval_s = portals.config().recompute_interval_s;
     sync::Engine engine(ctx, options);

@@ -50,7 +50,8 @@ RunRecord RunPortalSync(PortalManager& portals,
                         sync::RunKind kind,
                         b24client::CancelToken cancel,
                         std::function<std::int64_t()> now,
-                        std::function<void(const RunRecord&)> on_progress = {});
+                        std::function<void(const RunRecord&)> on_progress = {},
+                        std::function<std::int64_t()> segment_time = {});
 
 class JobRunner {
 public:

@@ -70,7 +70,7 @@ std::shared_ptr<b24client::Client> PortalManager::AdminClient(const std::string&
         b24client::OAuthApp{config_.client_id, config_.client_secret, config_.oauth_url};
     options.cancel = std::move(cancel);
     // Batches may take up to half the portal's 60 s request cap: fuller batches, fewer requests.
-    options.target_batch_seconds = 30.0;
+    options.target_batch_seconds = 20.0;
     Registry* registry = &registry_;
     options.on_tokens = [registry, member_id](const b24client::Credentials& c) {
         registry->UpdateTokens(member_id, c.access_token, c.refresh_token, UnixNow() + 3600);

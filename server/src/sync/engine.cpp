@@ -1033,7 +1033,8 @@ struct Engine::State {
     // --- compute -----------------------------------------------------------------------------
     ComputeResult Compute() {
         EnterPhase("compute", 0);
-        segmenter::Instant t = Now();
+        segmenter::Instant t =
+            ctx.segment_time ? segmenter::Instant{ctx.segment_time(), Offset()} : Now();
         auto index = std::make_shared<segmenter::PortalIndex>(
             segmenter::PortalIndex::Build(LoadPortalData(db(), Offset()), ctx.settings));
         std::vector<std::pair<CardKey, CardValues>> targets;

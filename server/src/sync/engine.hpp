@@ -55,8 +55,11 @@ struct RunContext {
     PortalDb* db = nullptr;
     b24client::Client* client = nullptr;  // the admin token's client of this portal
     segmenter::Settings settings;
-    std::string lang = "en";                            // labels of the user fields
-    std::function<std::int64_t()> now;                  // unix seconds (injected in tests)
+    std::string lang = "en";            // labels of the user fields
+    std::function<std::int64_t()> now;  // unix seconds (injected in tests)
+    // T of the segment values (unix seconds); empty: now. Benchmarks pin it so that a run with
+    // nothing changed has nothing to write however long the previous run took.
+    std::function<std::int64_t()> segment_time;
     b24client::CancelToken cancel;                      // the same token the client checks
     std::function<void(const RunRecord&)> on_progress;  // optional; called on the run's thread
 };

@@ -9,8 +9,9 @@
 // memory figures are the sync's own. Both processes share a virtual clock: the portal enforces
 // the standard plan's limits (bucket 50 / 2 per s, 480 s per method per 10 min, its simulated
 // costs per call), and when our client waits for them it advances the shared clock instead of
-// sleeping. The time our client spent waiting plus the portal's simulated processing is the
-// projected wall time on a standard-plan portal; the real time is what the CPU work took.
+// sleeping, so the runs take minutes of real time and are refused exactly as a real portal
+// would refuse them. The projected wall time is computed from the portal's counters per phase
+// (see Project and the comment at the projection); the real time is what the CPU work took.
 //
 //   sync_bench [--scale 1.0] [--no-offline-events] [--seed 42] [--update-cost 0.30]
 //
@@ -68,20 +69,22 @@ double VirtualNow() {
     return RealNow() + static_cast<double>(g_time->offset_us.load()) / 1e6;
 }
 
-// Our client's clock: waiting moves the shared clock forward at once.
+// Our client's clock: waiting moves the shared clock forward at once, to the sleeper's wake-up
+// time (two threads sleeping at the same time move it once, to the later of the two).
 class VirtualClock : public b24client::Clock {
 public:
     double Now() override { return VirtualNow(); }
     void SleepFor(double seconds) override {
-        if (seconds > 0) {
-            g_time->offset_us += static_cast<std::int64_t>(seconds * 1e6);
-            waited_ += seconds;
+        if (seconds <= 0) {
+            return;
+        }
+        const double real = RealNow();
+        const double wake = real + static_cast<double>(g_time->offset_us.load()) / 1e6 + seconds;
+        const auto needed = static_cast<std::int64_t>((wake - real) * 1e6);
+        std::int64_t current = g_time->offset_us.load();
+        while (current < needed && !g_time->offset_us.compare_exchange_weak(current, needed)) {
         }
     }
-    double waited() const { return waited_; }
-
-private:
-    double waited_ = 0;
 };
 
 // --- a line protocol over a socketpair -------------------------------------------------------
@@ -123,11 +126,13 @@ json Counters(fakeportal::Portal& portal) {
                          {"rows", m.rows_returned},
                          {"operating", m.operating_seconds}};
     }
-    return {{"http", c.http_requests},
-            {"methods", methods},
-            {"writes", c.writes.size()},
-            {"qle", c.query_limit_exceeded},
-            {"otl", c.operation_time_limit}};
+    json sizes = json::object();
+    for (const auto& [size, n] : c.batch_sizes) {
+        sizes[std::to_string(size)] = n;
+    }
+    return {{"http", c.http_requests},       {"methods", methods},
+            {"batch_sizes", sizes},          {"writes", c.writes.size()},
+            {"qle", c.query_limit_exceeded}, {"otl", c.operation_time_limit}};
 }
 
 // Changes `fraction` of every kind of record the way users do: renames and new phones on
@@ -454,6 +459,9 @@ int main(int argc, char** argv) {
         return json::parse(ReadLine(fd));
     };
     auto now = [] { return static_cast<std::int64_t>(VirtualNow()); };
+    // T of the segment values, the same for all runs: what changes between runs is the data, not
+    // the calendar (the first run takes hours of portal time).
+    const std::int64_t t = now();
 
     struct Step {
         const char* name;
@@ -472,21 +480,30 @@ int main(int argc, char** argv) {
         json before = counters();
         double cpu0 = ThreadCpuSeconds();
         auto t0 = std::chrono::steady_clock::now();
-        double waited0 = clock->waited();
+        // Counters at the start of each phase: the projection models the pull as one stream of
+        // requests and the write phase as two (one per update method), as the engine runs them.
+        std::map<std::string, json> phase_start;
+        std::string phase;
+        auto on_progress = [&](const server::RunRecord& progress) {
+            if (progress.phase != phase) {
+                phase = progress.phase;
+                phase_start[phase] = counters();
+            }
+        };
         server::RunRecord run;
         try {
             run = server::RunPortalSync(portals, r.member_id, step.kind, b24client::CancelToken{},
-                                        now);
+                                        now, on_progress, [t] { return t; });
         } catch (const std::exception& e) {
             std::printf("\n== %s: the run failed: %s\n", step.name, e.what());
             WriteLine(fd, "quit");
             ::waitpid(child, nullptr, 0);
             return 1;
         }
-        double waited = clock->waited() - waited0;
         double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         double cpu = ThreadCpuSeconds() - cpu0;
-        json d = Delta(counters(), before);
+        json after_counters = counters();
+        json d = Delta(after_counters, before);
 
         std::printf("\n== %s (run %lld, %s)%s\n", step.name, static_cast<long long>(run.id),
                     run.kind.c_str(),
@@ -528,21 +545,55 @@ int main(int argc, char** argv) {
             static_cast<long long>(d["qle"].get<std::int64_t>()));
         std::printf("  sync CPU: %.1f s   wall here: %.1f s   peak RSS: %.0f MB\n", cpu, wall,
                     PeakRssMb());
-        double processing = 0;
-        for (const auto& [method, m] : d["methods"].items()) {
-            processing += m["operating"].get<double>();
+        {
+            // How full the batches were (commands per batch: count), for judging the packing.
+            std::map<int, std::int64_t> hist;
+            for (const auto& [size, n] : after_counters["batch_sizes"].items()) {
+                hist[std::stoi(size)] += n.get<std::int64_t>();
+            }
+            for (const auto& [size, n] : before["batch_sizes"].items()) {
+                hist[std::stoi(size)] -= n.get<std::int64_t>();
+            }
+            std::string line;
+            for (const auto& [size, n] : hist) {
+                if (n > 0) {
+                    line += " " + std::to_string(size) + ":" + std::to_string(n);
+                }
+            }
+            std::printf("  batches by size (commands:count):%s\n", line.c_str());
         }
+        // Projection: the phases run one after another; within the pull one request follows
+        // the other, so its time is its processing, or a method's budget, or the bucket,
+        // whichever binds; in the write phase two streams (contacts, companies) run side by side
+        // and each is bound by its method's budget.
+        auto phase_delta = [&](const char* from, const char* to) -> json {
+            if (phase_start.count(from) == 0) {
+                return Delta(before, before);
+            }
+            const json& end = phase_start.count(to) != 0 ? phase_start[to] : after_counters;
+            return Delta(end, phase_start[from]);
+        };
+        auto processing = [](const json& delta) {
+            double sum = 0;
+            for (const auto& [method, m] : delta["methods"].items()) {
+                sum += m["operating"].get<double>();
+            }
+            return sum;
+        };
+        json pull = phase_delta("pull", "compute");
+        json write = phase_delta("write", "done");
+        double pull_time = std::max(processing(pull), Project(pull).wall);
+        double write_time = Project(write).wall;
+        double other_time = std::max(0.0, processing(d) - processing(pull) - processing(write));
         std::printf(
-            "  projected wall time on a standard plan: %s = %s waiting for the bucket and "
-            "method budgets (our client's pacing against the enforced limits) + %s of the "
-            "portal's processing, one request at a time\n",
-            Minutes(waited + processing).c_str(), Minutes(waited).c_str(),
-            Minutes(processing).c_str());
-        std::printf(
-            "  lower bound for this traffic with methods in parallel: %s (bucket %s; "
-            "busiest method %s: %s); the floor's request count alone: %s of bucket\n",
-            Minutes(p.wall).c_str(), Minutes(p.bucket).c_str(), p.busiest.c_str(),
-            Minutes(p.busiest_method).c_str(), Minutes(BucketWallSeconds(floor)).c_str());
+            "  projected wall time on a standard plan: %s (pull %s: one stream, %s of "
+            "processing; write %s: two streams, bound by %s; the rest %s)\n",
+            Minutes(other_time + pull_time + write_time).c_str(), Minutes(pull_time).c_str(),
+            Minutes(processing(pull)).c_str(), Minutes(write_time).c_str(),
+            Project(write).busiest.empty() ? "-" : Project(write).busiest.c_str(),
+            Minutes(other_time).c_str());
+        std::printf("  the floor's %0.f requests alone take %s of bucket at 2 requests/s\n", floor,
+                    Minutes(BucketWallSeconds(floor)).c_str());
     }
     WriteLine(fd, "quit");
     ::waitpid(child, nullptr, 0);

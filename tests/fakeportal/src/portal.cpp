@@ -632,6 +632,10 @@ HttpAnswer Portal::Impl::RunBatch(const json& params,
         Fail(400, "ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded");
     }
     const bool halt = params.contains("halt") && detail::TruthyYN(params["halt"]);
+    {
+        std::lock_guard lock(stats_mu);
+        counters.batch_sizes[static_cast<int>(commands.size())]++;
+    }
     const LimitOptions limits = LimitsNow();
     BatchState state;
     json times = json::object();

@@ -150,6 +150,8 @@ struct CountersSnapshot {
     int64_t refreshes = 0;             // successful refresh_token grants for this portal
     int64_t refresh_failures = 0;
     int64_t faults_injected = 0;
+    /// Batches by their number of commands (for judging how well a client packs them).
+    std::map<int, int64_t> batch_sizes;
     int64_t redirects = 0;         // 302 answers of a renamed portal's old host
     int64_t events_delivered = 0;  // online event POSTs answered 2xx
     int64_t event_delivery_failures = 0;
