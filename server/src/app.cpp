@@ -48,7 +48,7 @@ App::App(Config config) : config_(std::move(config)), now_(&UnixNow) {
         RunSoon(member_id, kind);
     };
     lifecycle_ = std::make_unique<http::Lifecycle>(config_, *registry_, *portals_, *jobs_,
-                                                   *sessions_, *rights_, *oauth_, now_, run_soon);
+                                                   *sessions_, *rights_, *oauth_, now_);
     services_ = std::make_unique<http::Services>(
         http::Services{config_, *registry_, *portals_, *jobs_, *sessions_, *rights_, *oauth_,
                        *lifecycle_, now_, run_soon});

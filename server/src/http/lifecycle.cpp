@@ -162,8 +162,7 @@ Lifecycle::Lifecycle(const Config& config,
                      SessionStore& sessions,
                      RightsCache& rights,
                      const OAuthServer& oauth,
-                     std::function<std::int64_t()> now,
-                     std::function<void(const std::string&, sync::RunKind)> run_soon)
+                     std::function<std::int64_t()> now)
     : config_(config),
       registry_(registry),
       portals_(portals),
@@ -171,8 +170,7 @@ Lifecycle::Lifecycle(const Config& config,
       sessions_(sessions),
       rights_(rights),
       oauth_(oauth),
-      now_(std::move(now)),
-      run_soon_(std::move(run_soon)) {}
+      now_(std::move(now)) {}
 
 std::shared_ptr<std::mutex> Lifecycle::InstallLock(const std::string& member_id) {
     std::lock_guard lock(locks_mutex_);
@@ -181,14 +179,6 @@ std::shared_ptr<std::mutex> Lifecycle::InstallLock(const std::string& member_id)
         m = std::make_shared<std::mutex>();
     }
     return m;
-}
-
-void Lifecycle::RequestRun(const std::string& member_id, sync::RunKind kind) {
-    if (run_soon_) {
-        run_soon_(member_id, kind);
-    } else {
-        jobs_.Request(member_id, kind);
-    }
 }
 
 PortalRecord Lifecycle::Known(const std::string& member_id, const std::string& application_token) {
@@ -318,6 +308,13 @@ PortalRecord Lifecycle::InstallWithRefreshToken(const std::string& member_id,
         record.block_message.clear();
     }
     CheckEndpoint(record);
+    // The portal's database exists with its schema before the registry names it: the job
+    // runner's scheduler may start a run the moment the portal is stored, and two connections
+    // must not create one schema at once.
+    {
+        std::filesystem::create_directories(config_.data_dir);
+        PortalDb create((std::filesystem::path(config_.data_dir) / record.db_file).string());
+    }
     registry_.Upsert(record);
     spdlog::info("portal {} ({}) {}", member_id, record.domain,
                  fresh ? "installed" : "re-installed");
@@ -328,7 +325,8 @@ PortalRecord Lifecycle::InstallWithRefreshToken(const std::string& member_id,
         throw ApiError(503, "portal_unavailable",
                        "the portal refused to set up the app; open the installer again");
     }
-    RequestRun(member_id, sync::RunKind::kFirst);
+    // Queued unless the scheduler already started it (it picks up a stored portal by itself).
+    jobs_.Request(member_id, sync::RunKind::kFirst);
     return *registry_.Find(member_id);
 }
 

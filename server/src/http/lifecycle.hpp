@@ -78,8 +78,7 @@ public:
               SessionStore& sessions,
               RightsCache& rights,
               const OAuthServer& oauth,
-              std::function<std::int64_t()> now,
-              std::function<void(const std::string&, sync::RunKind)> run_soon);
+              std::function<std::int64_t()> now);
 
     // A page load of an installed portal.
     PortalRecord VerifyPage(const PagePost& post);
@@ -107,7 +106,6 @@ private:
     PortalRecord CheckDomain(PortalRecord record, const std::string& domain);
     void CheckEndpoint(const PortalRecord& record) const;
     std::shared_ptr<std::mutex> InstallLock(const std::string& member_id);
-    void RequestRun(const std::string& member_id, sync::RunKind kind);
 
     const Config& config_;
     Registry& registry_;
@@ -117,7 +115,6 @@ private:
     RightsCache& rights_;
     const OAuthServer& oauth_;
     std::function<std::int64_t()> now_;
-    std::function<void(const std::string&, sync::RunKind)> run_soon_;
     std::mutex locks_mutex_;
     std::map<std::string, std::shared_ptr<std::mutex>> install_locks_;
 };
