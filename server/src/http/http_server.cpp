@@ -107,7 +107,7 @@ HttpServer::HttpServer(std::size_t max_payload, int threads)
             if (res.status == 404 && any != nullptr) {
                 std::set<std::string> allowed;
                 for (const auto& r : routes_) {
-                    if (std::regex_match(req.path, r.pattern)) {
+                    if (r.Matches(req.path)) {
                         allowed.insert(r.method);
                     }
                 }
@@ -148,9 +148,54 @@ HttpServer::~HttpServer() {
     Stop();
 }
 
+namespace {
+
+constexpr std::size_t kMaxSegment = 200;
+
+bool SegmentChar(char c, bool first) {
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    return alnum || (!first && (c == '.' || c == '_' || c == '-'));
+}
+
+// The httplib pattern (a regex) for a route path: literal characters escaped, "*" as a segment.
+std::string HttplibPattern(const std::string& path, bool segment) {
+    std::string out;
+    for (char c : path) {
+        if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) {
+            out.push_back('\\');
+        }
+        out.push_back(c);
+    }
+    if (segment) {
+        out += "([A-Za-z0-9][A-Za-z0-9._-]{0," + std::to_string(kMaxSegment - 1) + "})";
+    }
+    return out;
+}
+
+}  // namespace
+
+bool HttpServer::RouteEntry::Matches(std::string_view request_path) const {
+    if (!segment) {
+        return request_path == path;
+    }
+    if (request_path.size() <= path.size() || request_path.substr(0, path.size()) != path) {
+        return false;
+    }
+    std::string_view rest = request_path.substr(path.size());
+    if (rest.size() > kMaxSegment) {
+        return false;
+    }
+    for (std::size_t i = 0; i < rest.size(); ++i) {
+        if (!SegmentChar(rest[i], i == 0)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 const HttpServer::RouteEntry* HttpServer::FindPath(const std::string& path) const {
     for (const auto& r : routes_) {
-        if (std::regex_match(path, r.pattern)) {
+        if (r.Matches(path)) {
             return &r;
         }
     }
@@ -158,11 +203,18 @@ const HttpServer::RouteEntry* HttpServer::FindPath(const std::string& path) cons
 }
 
 void HttpServer::Route(const std::string& method,
-                       const std::string& pattern,
+                       const std::string& path,
                        std::size_t max_body,
                        ErrorStyle errors,
                        Handler handler) {
-    routes_.push_back({method, std::regex(pattern), max_body, errors});
+    RouteEntry entry;
+    entry.method = method;
+    entry.segment = !path.empty() && path.back() == '*';
+    entry.path = entry.segment ? path.substr(0, path.size() - 1) : path;
+    entry.max_body = max_body;
+    entry.errors = errors;
+    routes_.push_back(entry);
+    const std::string pattern = HttplibPattern(entry.path, entry.segment);
     auto wrapped = [handler = std::move(handler), max_body, errors, method](
                        const httplib::Request& req, httplib::Response& res) {
         try {

@@ -1,6 +1,8 @@
 #pragma once
 // The HTTP listener and what every route shares (server/README.md "Request flow"):
-//  - routes are regular expressions matched against the whole path, per method;
+//  - routes are exact paths, per method; a path ending in "*" takes one more path segment of
+//    letters, digits, '.', '_' and '-' (starting with a letter or digit), which the handler reads
+//    as req.matches[1];
 //  - each route has its own body limit (config max_api_body_bytes / max_callback_body_bytes):
 //    a larger Content-Length is refused with 413 before the body is read, and a body that turns
 //    out larger is refused too;
@@ -14,8 +16,8 @@
 
 #include <functional>
 #include <memory>
-#include <regex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace httplib {
@@ -38,9 +40,9 @@ public:
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;
 
-    // method: GET, POST or PUT. pattern: a regex matched against the whole path.
+    // method: GET, POST or PUT. path: "/api/list" or "/assets/*" (see above).
     void Route(const std::string& method,
-               const std::string& pattern,
+               const std::string& path,
                std::size_t max_body,
                ErrorStyle errors,
                Handler handler);
@@ -64,9 +66,11 @@ public:
 private:
     struct RouteEntry {
         std::string method;
-        std::regex pattern;
-        std::size_t max_body;
-        ErrorStyle errors;
+        std::string path;      // without the trailing "*"
+        bool segment = false;  // one more path segment follows
+        std::size_t max_body = 0;
+        ErrorStyle errors = ErrorStyle::kJson;
+        bool Matches(std::string_view request_path) const;
     };
     const RouteEntry* FindPath(const std::string& path) const;
 

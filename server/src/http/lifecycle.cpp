@@ -596,7 +596,13 @@ void Lifecycle::HandleEvent(const Pairs& form) {
     }
     auto id = ParsePositiveId(Get(form, "data[FIELDS][ID]"));
     Require(id.has_value(), "data[FIELDS][ID]");
-    portals_.Db(member_id)->AddDirty(entity, *id);
+    // Additions and changes reach the next run through the offline queue or the modified-since
+    // walk (which also see our own card writes, whose online events come back here by the
+    // thousand after a write-back); a deletion is noted so that the run confirms it with one
+    // call instead of waiting for the count check.
+    if (event.size() > 6 && event.compare(event.size() - 6, 6, "DELETE") == 0) {
+        portals_.Db(member_id)->AddDirty(entity, *id);
+    }
     jobs_.NoteEvent(member_id);
 }
 

@@ -13,8 +13,8 @@
 //  - ONAPPUPDATE carries a new application token and fresh tokens: confirmed the same way.
 //  - ONAPPUNINSTALL (no usable tokens): the stored application token is the only proof. Jobs stop;
 //    with CLEAN=1 every piece of the portal's data goes.
-//  - CRM events: application token checked, the id noted for the next incremental run, and an
-//    incremental run scheduled (debounced); the answer is immediate.
+//  - CRM events: application token checked, a deleted id noted for the next incremental run, and
+//    an incremental run scheduled (debounced); the answer is immediate.
 //  - Page loads: member_id known, APPLICATION_TOKEN equal (constant time), the stored endpoint
 //    acceptable (https, or http with allow_http_portals), DOMAIN equal to the stored portal's
 //    (after following a possible rename at the stored endpoint), and the user identified with

@@ -187,7 +187,7 @@ void RegisterPortalRoutes(HttpServer& server, Services& s) {
 }
 
 void RegisterStaticRoutes(HttpServer& server, Services& s) {
-    server.Route("GET", "/assets/([A-Za-z0-9][A-Za-z0-9._-]{0,200})", 0, ErrorStyle::kJson,
+    server.Route("GET", "/assets/*", 0, ErrorStyle::kJson,
                  [&s](const httplib::Request& req, httplib::Response& res) {
                      std::string name = req.matches[1];
                      auto body =

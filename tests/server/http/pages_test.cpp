@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include "support/log_capture.hpp"
+#include "support/wait.hpp"
 #include "world.hpp"
 
 namespace httptest {
@@ -188,6 +189,8 @@ TEST(AccessLog, OneLinePerRequestAndNoSecrets) {
                   .status,
               200);
     w.Api("GET", "/api/status", "forged.session");
+    // The server writes a request's line after its answer has gone out.
+    EXPECT_TRUE(support::WaitUntil([&] { return capture.Contains("http GET /api/status 401"); }));
 
     std::string log = capture.Text();
     EXPECT_NE(log.find("http POST /b24/install 200"), std::string::npos) << log;
