@@ -649,16 +649,30 @@ void RegisterApiRoutes(HttpServer& server, Services& services) {
         std::int64_t page_size = IntParam(params, "pageSize", 25, 1, 100);
         auto readable = ReadableFor(s, c);
         auto db = s.portals.Db(c.record.member_id);
-        std::vector<CardKey> keys;
-        ForEachMatch(*db, query, false, [&](const ListItem& item) {
-            if (!readable || readable->Contains(item.kind, item.id)) {
-                keys.push_back({item.kind, item.id});
-            }
-        });
-        auto total = static_cast<std::int64_t>(keys.size());
-        std::int64_t from = std::min(total, (page - 1) * page_size);
-        std::int64_t to = std::min(total, from + page_size);
-        std::vector<CardKey> slice(keys.begin() + from, keys.begin() + to);
+        std::int64_t total = 0;
+        std::vector<CardKey> slice;
+        if (!readable && query.q.empty()) {
+            // Everything is visible and nothing searched: the database counts and pages (a search
+            // scans once below instead of twice).
+            total = CountMatches(*db, query);
+            ForEachMatch(
+                *db, query, false,
+                [&](const ListItem& item) {
+                    slice.push_back({item.kind, item.id});
+                },
+                Window{page_size, (page - 1) * page_size});
+        } else {
+            std::vector<CardKey> keys;
+            ForEachMatch(*db, query, false, [&](const ListItem& item) {
+                if (!readable || readable->Contains(item.kind, item.id)) {
+                    keys.push_back({item.kind, item.id});
+                }
+            });
+            total = static_cast<std::int64_t>(keys.size());
+            std::int64_t from = std::min(total, (page - 1) * page_size);
+            std::int64_t to = std::min(total, from + page_size);
+            slice.assign(keys.begin() + from, keys.begin() + to);
+        }
         auto details = LoadItems(*db, slice);
         RenderContext ctx = MakeRenderContext(s, c, *db);
         json items = json::array();

@@ -222,19 +222,25 @@ SeriesFilter FilterFor(Series series) {
     return {};
 }
 
-void ForEachMatch(PortalDb& db,
-                  const ListQuery& query,
-                  bool details,
-                  const std::function<void(const ListItem&)>& fn) {
+namespace {
+
+struct MatchSql {
+    std::string sql;
+    std::string text;    // bound as :text when not empty
+    std::string digits;  // bound as :digits when not empty
+};
+
+// The union of the per-kind selects for a query. `columns`: "keys" (kind, id, sort columns),
+// "details" (plus the detail columns) or "count" (one row per match, no order).
+MatchSql BuildMatchSql(const ListQuery& query, const std::string& columns) {
+    MatchSql m;
     SeriesFilter filter = FilterFor(query.series);
     std::string q = Trim(query.q);
-    std::string text;
-    std::string digits;
     if (!q.empty()) {
         if (IsPhoneQuery(q)) {
-            digits = Digits(q);
+            m.digits = Digits(q);
         } else {
-            text = FoldCase(q);
+            m.text = FoldCase(q);
         }
     }
     // The first line of a stored search text is the folded name.
@@ -242,33 +248,69 @@ void ForEachMatch(PortalDb& db,
         "substr(pc.search, 1, instr(pc.search || char(10), char(10)) - 1)";
     std::string contact_search;
     std::string company_search;
-    if (!text.empty()) {
+    if (!m.text.empty()) {
         contact_search = " AND (instr(r.search, :text) > 0 OR (pc.id IS NOT NULL AND instr(" +
                          company_name_folded + ", :text) > 0))";
         company_search = " AND instr(r.search, :text) > 0";
-    } else if (!digits.empty()) {
+    } else if (!m.digits.empty()) {
         contact_search = " AND instr(r.search, :digits) > 0";
         company_search = contact_search;
     }
+    const bool details = columns == "details";
+    // The parent company is needed to show it and to search its name, not to list keys.
+    const bool parent = details || !m.text.empty();
+    const std::string contact_from =
+        parent ? std::string(kContactFrom)
+               : std::string(" FROM contact r LEFT JOIN target t ON t.kind = 3 AND t.id = r.id");
+    auto select = [&](int kind, const char* detail_columns) {
+        if (columns == "count") {
+            return std::string("SELECT 1");
+        }
+        return "SELECT " + std::to_string(kind) +
+               " AS kind, r.id AS id, t.last_payment AS lp, r.created AS cr" +
+               (details ? std::string(", ") + detail_columns : std::string());
+    };
     std::vector<std::string> parts;
     if (filter.contacts) {
-        parts.push_back(std::string("SELECT 3 AS kind, r.id AS id, t.last_payment AS lp, ") +
-                        "r.created AS cr" + (details ? std::string(", ") + kContactDetails : "") +
-                        kContactFrom + " WHERE (" + filter.contact_where + ")" + contact_search);
+        parts.push_back(select(3, kContactDetails) + contact_from + " WHERE (" +
+                        filter.contact_where + ")" + contact_search);
     }
     if (filter.companies) {
-        parts.push_back(std::string("SELECT 4 AS kind, r.id AS id, t.last_payment AS lp, ") +
-                        "r.created AS cr" + (details ? std::string(", ") + kCompanyDetails : "") +
-                        kCompanyFrom + " WHERE (" + filter.company_where + ")" + company_search);
+        parts.push_back(select(4, kCompanyDetails) + kCompanyFrom + " WHERE (" +
+                        filter.company_where + ")" + company_search);
     }
-    std::string sql = Join(parts, " UNION ALL ") + " ORDER BY lp DESC, cr DESC, kind DESC, id DESC";
+    m.sql = Join(parts, " UNION ALL ");
+    if (columns == "count") {
+        m.sql = "SELECT COUNT(*) FROM (" + m.sql + ")";
+    } else {
+        m.sql += " ORDER BY lp DESC, cr DESC, kind DESC, id DESC";
+    }
+    return m;
+}
+
+void Bind(SQLite::Statement& stmt, const MatchSql& m) {
+    if (!m.text.empty()) {
+        stmt.bind(":text", m.text);
+    } else if (!m.digits.empty()) {
+        stmt.bind(":digits", m.digits);
+    }
+}
+
+}  // namespace
+
+void ForEachMatch(PortalDb& db,
+                  const ListQuery& query,
+                  bool details,
+                  const std::function<void(const ListItem&)>& fn,
+                  std::optional<Window> window) {
+    MatchSql m = BuildMatchSql(query, details ? "details" : "keys");
+    if (window) {
+        m.sql += " LIMIT " + std::to_string(std::max<std::int64_t>(0, window->limit)) + " OFFSET " +
+                 std::to_string(std::max<std::int64_t>(0, window->offset));
+    }
     std::lock_guard lock(db.mutex());
-    SQLite::Statement stmt(db.raw(), sql);
-    if (!text.empty()) {
-        stmt.bind(":text", text);
-    } else if (!digits.empty()) {
-        stmt.bind(":digits", digits);
-    }
+    SQLite::Statement stmt(db.raw(), m.sql);
+    Bind(stmt, m);
     ListItem item;
     while (stmt.executeStep()) {
         item = ListItem{};
@@ -279,6 +321,14 @@ void ForEachMatch(PortalDb& db,
         }
         fn(item);
     }
+}
+
+std::int64_t CountMatches(PortalDb& db, const ListQuery& query) {
+    MatchSql m = BuildMatchSql(query, "count");
+    std::lock_guard lock(db.mutex());
+    SQLite::Statement stmt(db.raw(), m.sql);
+    Bind(stmt, m);
+    return stmt.executeStep() ? stmt.getColumn(0).getInt64() : 0;
 }
 
 std::map<CardKey, ListItem> LoadItems(PortalDb& db, const std::vector<CardKey>& keys) {

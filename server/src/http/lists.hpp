@@ -45,11 +45,22 @@ struct ListQuery {
     std::string q;  // raw search text ("" = all)
 };
 
-// Calls `fn` for every match in list order. With details=false only kind and id are filled.
+// A page of matches: at most `limit` of them after skipping `offset`.
+struct Window {
+    std::int64_t limit = 0;
+    std::int64_t offset = 0;
+};
+
+// Calls `fn` for every match in list order (only those in `window` if given). With
+// details=false only kind and id are filled.
 void ForEachMatch(PortalDb& db,
                   const ListQuery& query,
                   bool details,
-                  const std::function<void(const ListItem&)>& fn);
+                  const std::function<void(const ListItem&)>& fn,
+                  std::optional<Window> window = std::nullopt);
+
+// The number of matches (what ForEachMatch would call `fn` for without a window).
+std::int64_t CountMatches(PortalDb& db, const ListQuery& query);
 
 // Details of the given cards (those still stored), keyed by card.
 std::map<CardKey, ListItem> LoadItems(PortalDb& db, const std::vector<CardKey>& keys);
