@@ -50,6 +50,16 @@ RightsCache::RightsCache(PortalManager& portals, int ttl_s, std::function<std::i
 std::shared_ptr<RightsCache::Entry> RightsCache::EntryFor(const std::string& member_id,
                                                           std::int64_t user_id) {
     std::lock_guard lock(mutex_);
+    if (++lookups_ % 256 == 0) {
+        // Users come and go: drop the sets nobody has used for a while (and nobody holds now).
+        std::int64_t now = now_();
+        for (auto it = entries_.begin(); it != entries_.end();) {
+            const auto& e = it->second;
+            bool stale =
+                (!e->set || now - e->set->fetched_at > 2 * static_cast<std::int64_t>(ttl_s_));
+            it = stale && e.use_count() == 1 ? entries_.erase(it) : std::next(it);
+        }
+    }
     auto& entry = entries_[{member_id, user_id}];
     if (!entry) {
         entry = std::make_shared<Entry>();

@@ -5,7 +5,8 @@
 // companies with select ["id"] under the user's token yields exactly the ids the user may read:
 // two walks packed into shared batches (2,500 ids per request). The set is cached per
 // (portal, user) for config.rights_cache_s; concurrent requests of one user share one walk.
-// A single card (the card tab) is checked with one call when no fresh set is cached.
+// A single card (the card tab) is checked with one call when no fresh set is cached. Sets unused
+// for twice the lifetime are dropped.
 //
 // Thread-safe.
 
@@ -71,6 +72,7 @@ private:
     mutable std::mutex mutex_;
     std::map<std::pair<std::string, std::int64_t>, std::shared_ptr<Entry>> entries_;
     std::int64_t walks_ = 0;
+    std::uint64_t lookups_ = 0;
 };
 
 // Maps a b24client::Error met while serving a user (their token, their request) to the ApiError
