@@ -131,6 +131,9 @@ TEST(Ops, HealthAndGenericErrors) {
     EXPECT_GE(h["portals"].get<int>(), 1);
     EXPECT_TRUE(h["jobsRunning"].is_number_integer());
 
+    // Route paths are literal: a '.' in one matches only itself.
+    EXPECT_EQ(w.Api("GET", "/api/listXcsv", "").status, 404);
+    EXPECT_EQ(w.Api("GET", "/assets/", "").status, 404);
     Answer unknown = w.Api("GET", "/no/such/thing", "");
     EXPECT_EQ(unknown.status, 404);
     EXPECT_EQ(unknown.Json()["error"]["code"], "not_found");
