@@ -154,9 +154,36 @@ int main(int argc, char** argv) {
         const Walk w = KeysetWalk(portal, token, job.method, job.extra, job.items);
         all_rows += w.rows;
         all_seconds += w.seconds;
+        // Keys are split at their first '=' as PHP does: ">=" inside a key must be encoded.
         std::printf("%-20s %-16.16s %8lld rows %5lld requests %7.2f s %9.0f rows/s\n", job.method,
                     job.extra, static_cast<long long>(w.rows), static_cast<long long>(w.requests),
                     w.seconds, static_cast<double>(w.rows) / w.seconds);
+    }
+    // The sync engine's shape: month windows on the creation date, keyset pages inside each.
+    {
+        const auto t0 = std::chrono::steady_clock::now();
+        const fakeportal::Time end = static_cast<fakeportal::Time>(portal.Now());
+        Walk month_total;
+        for (int m = 12 * preset.years + 1; m > 0; --m) {
+            const fakeportal::Time from = end - static_cast<fakeportal::Time>(m) * 30 * 86400;
+            const fakeportal::Time to = from + 30 * 86400;
+            const std::string window =
+                "select[]=ID&select[]=OWNER_TYPE_ID&select[]=OWNER_ID&filter[%3E%3DCREATED]=" +
+                portal.FormatTime(from) + "&filter[%3CCREATED]=" + portal.FormatTime(to);
+            std::string escaped;
+            for (char ch : window) {
+                escaped += ch == '+' ? std::string("%2B") : std::string(1, ch);
+            }
+            const Walk w = KeysetWalk(portal, token, "crm.activity.list", escaped, false);
+            month_total.rows += w.rows;
+            month_total.requests += w.requests;
+        }
+        month_total.seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        std::printf("%-20s %-16.16s %8lld rows %5lld requests %7.2f s %9.0f rows/s\n",
+                    "crm.activity.list", "month windows", static_cast<long long>(month_total.rows),
+                    static_cast<long long>(month_total.requests), month_total.seconds,
+                    static_cast<double>(month_total.rows) / month_total.seconds);
     }
     const auto counters = portal.Counters();
     std::printf(

@@ -233,6 +233,15 @@ DatasetSummary GenerateDataset(Portal& portal, const DatasetOptions& o) {
 
     portal.BulkLoad([&](CrmData& crm) {
         summary.second_pipeline_id = crm.AddDealPipeline("Repeat sales");
+        // Reserve once: growing the tables by doubling would double the peak memory.
+        crm.companies.rows.reserve(crm.companies.rows.size() + static_cast<size_t>(o.companies));
+        crm.contacts.rows.reserve(crm.contacts.rows.size() + static_cast<size_t>(o.contacts));
+        crm.deals.rows.reserve(crm.deals.rows.size() + static_cast<size_t>(o.deals));
+        crm.invoices.rows.reserve(crm.invoices.rows.size() + static_cast<size_t>(o.invoices));
+        crm.old_invoices.rows.reserve(crm.old_invoices.rows.size() +
+                                      static_cast<size_t>(o.old_invoices));
+        crm.activities.rows.reserve(crm.activities.rows.size() + static_cast<size_t>(o.activities));
+        crm.requisites.rows.reserve(crm.requisites.rows.size() + static_cast<size_t>(o.requisites));
         const int64_t pipeline2 = summary.second_pipeline_id;
         const int64_t inv_cat = crm.DefaultInvoiceCategory();
         const std::string inv_prefix = "DT31_" + std::to_string(inv_cat) + ":";
@@ -602,6 +611,7 @@ DatasetSummary GenerateDataset(Portal& portal, const DatasetOptions& o) {
             for (auto& a : acts) {
                 crm.Insert(std::move(a));
             }
+            std::vector<Activity>().swap(acts);
         }
 
         // ---- requisites --------------------------------------------------------------

@@ -58,17 +58,19 @@ std::string ErrorBody(const std::string& code, const std::string& description) {
 }
 
 // PHP's json_encode of an array: [] when empty, a list when keys are 0..n-1, else an object.
-json PhpArray(const json& obj) {
+json PhpArray(json obj) {
     if (obj.empty()) {
         return json::array();
     }
-    json arr = json::array();
     size_t i = 0;
     for (auto it = obj.begin(); it != obj.end(); ++it, ++i) {
         if (it.key() != std::to_string(i)) {
             return obj;
         }
-        arr.push_back(it.value());
+    }
+    json arr = json::array();
+    for (auto& [key, value] : obj.items()) {
+        arr.push_back(std::move(value));
     }
     return arr;
 }
@@ -677,11 +679,11 @@ HttpAnswer Portal::Impl::RunBatch(const json& params,
         }
     }
     json inner = json::object();
-    inner["result"] = PhpArray(state.results);
-    inner["result_error"] = PhpArray(state.errors);
-    inner["result_total"] = PhpArray(state.totals);
-    inner["result_next"] = PhpArray(state.nexts);
-    inner["result_time"] = PhpArray(times);
+    inner["result"] = PhpArray(std::move(state.results));
+    inner["result_error"] = PhpArray(std::move(state.errors));
+    inner["result_total"] = PhpArray(std::move(state.totals));
+    inner["result_next"] = PhpArray(std::move(state.nexts));
+    inner["result_time"] = PhpArray(std::move(times));
     json body = json::object();
     body["result"] = std::move(inner);
     body["time"] = TimeObject(started, elapsed, client_id, "batch", false);

@@ -184,6 +184,61 @@ std::pair<std::string, std::string> SplitFilterKey(const std::string& key) {
     return {"=", key};
 }
 
+void PrepareCondition(Condition& c, Kind kind, int tz_minutes) {
+    if (c.value.is_array() || c.value.is_object()) {
+        return;
+    }
+    if (kind == Kind::kTime || kind == Kind::kDate) {
+        c.has_time = true;
+        if (c.value.is_number()) {
+            c.time = IntVal(c.value);
+        } else if (auto t = ParseTime(StrVal(c.value), tz_minutes)) {
+            c.time = *t;
+        } else {
+            c.time = 0;
+        }
+    } else if (kind == Kind::kInt || kind == Kind::kDouble) {
+        c.has_number = true;
+        c.number = FloatVal(c.value);
+    }
+}
+
+bool FastMatch(const Condition& c, const Value& v, bool* result) {
+    if (v.null || (!c.has_time && !c.has_number)) {
+        return false;
+    }
+    int cmp = 0;
+    if (c.has_time && (v.kind == Kind::kTime || v.kind == Kind::kDate)) {
+        cmp = v.i < c.time ? -1 : (v.i > c.time ? 1 : 0);
+    } else if (c.has_number && (v.kind == Kind::kInt || v.kind == Kind::kDouble)) {
+        const double a = v.kind == Kind::kInt ? static_cast<double>(v.i) : v.d;
+        cmp = a < c.number ? -1 : (a > c.number ? 1 : 0);
+    } else {
+        return false;
+    }
+    const std::string& op = c.op;
+    if (op == "=") {
+        *result = cmp == 0;
+    } else if (op == "!=") {
+        *result = cmp != 0;
+    } else if (op == ">") {
+        *result = cmp > 0;
+    } else if (op == ">=") {
+        *result = cmp >= 0;
+    } else if (op == "<") {
+        *result = cmp < 0;
+    } else if (op == "<=") {
+        *result = cmp <= 0;
+    } else if (op == "@") {
+        *result = cmp == 0;
+    } else if (op == "!@") {
+        *result = cmp != 0;
+    } else {
+        return false;
+    }
+    return true;
+}
+
 bool MatchCondition(const Value& v, const std::string& op, const json& operand, int tz) {
     if (operand.is_array() || operand.is_object()) {
         std::vector<json> elements;
@@ -234,7 +289,7 @@ int CompareValues(const Value& a, const Value& b) {
     }
 }
 
-json RenderValue(const Value& v, const Dialect& d) {
+json RenderValue(Value&& v, const Dialect& d) {
     if (v.null) {
         if (v.kind == Kind::kIntList || v.kind == Kind::kJson) {
             return json::array();
@@ -247,7 +302,7 @@ json RenderValue(const Value& v, const Dialect& d) {
         case Kind::kDouble:
             return d.legacy ? json(MoneyText(v.d)) : json(v.d);
         case Kind::kString:
-            return v.s;
+            return std::move(v.s);
         case Kind::kTime:
         case Kind::kDate:
             return FormatIso(v.i, d.tz_minutes);
@@ -261,7 +316,7 @@ json RenderValue(const Value& v, const Dialect& d) {
             return arr;
         }
         case Kind::kJson:
-            return v.j;
+            return std::move(v.j);
     }
     return nullptr;
 }

@@ -95,7 +95,7 @@ template <class T>
 std::vector<FieldDef<T>> FieldsFor(const CrmData& data, const std::string& uf_entity, bool legacy);
 
 /// Renders a Value in the given dialect.
-json RenderValue(const Value& v, const Dialect& dialect);
+json RenderValue(Value&& v, const Dialect& dialect);
 
 /// Name of a field in the dialect (camel for items, or UPPER when original_uf and is_uf).
 template <class T>
@@ -129,7 +129,17 @@ struct Condition {
     std::string op;  // "=", "!=", ">", ">=", "<", "<=", "@", "!@", "%", "!%", "=%", "%=", "!=%"
     int field = -1;
     json value;
+    // The operand read once for the field's kind (a filter is matched against many rows).
+    bool has_time = false;  // time/date fields: the operand as an instant
+    int64_t time = 0;
+    bool has_number = false;  // numeric fields: the operand as a number
+    double number = 0;
 };
+
+/// Reads a scalar operand once for a field of this kind (same rules as MatchCondition).
+void PrepareCondition(Condition& c, Kind kind, int tz_minutes);
+/// Compares without re-reading the operand when possible; false when the slow path is needed.
+bool FastMatch(const Condition& c, const Value& v, bool* result);
 
 struct FilterNode {
     bool is_or = false;
@@ -189,7 +199,12 @@ FilterNode ParseFilter(const json& filter,
             throw QueryError{d.legacy ? "" : "INVALID_ARG_VALUE",
                              "Filter field \"" + name + "\" is not allowed"};
         }
-        node.conditions.push_back(Condition{op, idx, *it});
+        Condition cond;
+        cond.op = op;
+        cond.field = idx;
+        cond.value = *it;
+        PrepareCondition(cond, defs[static_cast<size_t>(idx)].kind, d.tz_minutes);
+        node.conditions.push_back(std::move(cond));
     }
     return node;
 }
@@ -200,10 +215,17 @@ bool MatchNode(const FilterNode& node,
                const std::vector<FieldDef<T>>& defs,
                const CrmData& data,
                int tz) {
+    auto match = [&](const Condition& c) {
+        const Value v = defs[static_cast<size_t>(c.field)].get(row, data);
+        bool result = false;
+        if (FastMatch(c, v, &result)) {
+            return result;
+        }
+        return MatchCondition(v, c.op, c.value, tz);
+    };
     if (node.is_or) {
         for (const auto& c : node.conditions) {
-            if (MatchCondition(defs[static_cast<size_t>(c.field)].get(row, data), c.op, c.value,
-                               tz)) {
+            if (match(c)) {
                 return true;
             }
         }
@@ -215,7 +237,7 @@ bool MatchNode(const FilterNode& node,
         return node.conditions.empty() && node.children.empty();
     }
     for (const auto& c : node.conditions) {
-        if (!MatchCondition(defs[static_cast<size_t>(c.field)].get(row, data), c.op, c.value, tz)) {
+        if (!match(c)) {
             return false;
         }
     }
@@ -331,7 +353,7 @@ json RenderRow(const T& row,
         if (d.legacy && f.explicit_only && (v.null || (v.kind == Kind::kJson && v.j.empty()))) {
             continue;  // multifields appear only when they have values
         }
-        out[name] = RenderValue(v, d);
+        out[name] = RenderValue(std::move(v), d);
     }
     return out;
 }

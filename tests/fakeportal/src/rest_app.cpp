@@ -113,16 +113,17 @@ bool OfflineMatches(const Impl& p, const OfflineRecord& r, const json& filter) {
         auto [op, name] = SplitFilterKey(it.key());
         const std::string key = ToUpper(name);
         Value v;
-        if (key == "ID")
+        if (key == "ID") {
             v = Value::Int(r.id);
-        else if (key == "EVENT_NAME")
+        } else if (key == "EVENT_NAME") {
             v = Value::Str(r.event_name);
-        else if (key == "MESSAGE_ID")
+        } else if (key == "MESSAGE_ID") {
             v = Value::Str(r.message_id);
-        else if (key == "TIMESTAMP_X")
+        } else if (key == "TIMESTAMP_X") {
             v = Value::Time(static_cast<Time>(r.timestamp));
-        else
+        } else {
             continue;
+        }
         if (!MatchCondition(v, op, *it, p.options.tz_offset_minutes)) {
             return false;
         }
@@ -261,18 +262,19 @@ void Portal::Impl::RegisterAppMethods() {
                 auto [op, name] = SplitFilterKey(it.key());
                 const std::string key = ToUpper(name);
                 Value v;
-                if (key == "ID")
+                if (key == "ID") {
                     v = Value::Int(u.id);
-                else if (key == "ACTIVE")
+                } else if (key == "ACTIVE") {
                     v = Value::YN(u.active);
-                else if (key == "NAME")
+                } else if (key == "NAME") {
                     v = Value::Str(u.name);
-                else if (key == "LAST_NAME")
+                } else if (key == "LAST_NAME") {
                     v = Value::Str(u.last_name);
-                else if (key == "EMAIL")
+                } else if (key == "EMAIL") {
                     v = Value::Str(u.email);
-                else
+                } else {
                     continue;
+                }
                 ok = ok && MatchCondition(v, op, *it, p.tz());
             }
             if (ok) {

@@ -155,7 +155,9 @@ json DoList(Impl& p,
     if (legacy) {
         return rows;
     }
-    return json{{"items", std::move(rows)}};
+    json out = json::object();  // not an initializer list: that would copy every row
+    out["items"] = std::move(rows);
+    return out;
 }
 
 /// The row rendered with every field (get methods).
@@ -255,25 +257,25 @@ bool ApplyUf(T& row, const std::string& key, const json& value, const CrmData& c
 
 // Applies one UPPER_CASE field. Unknown and read-only fields are ignored, like the platform.
 void Apply(Contact& r, const std::string& k, const json& v, CrmData& crm, int tz, const Call&) {
-    if (k == "NAME")
+    if (k == "NAME") {
         r.name = StrVal(v);
-    else if (k == "LAST_NAME")
+    } else if (k == "LAST_NAME") {
         r.last_name = StrVal(v);
-    else if (k == "SECOND_NAME")
+    } else if (k == "SECOND_NAME") {
         r.second_name = StrVal(v);
-    else if (k == "POST")
+    } else if (k == "POST") {
         r.post = StrVal(v);
-    else if (k == "TYPE_ID")
+    } else if (k == "TYPE_ID") {
         r.type_id = StrVal(v);
-    else if (k == "SOURCE_ID")
+    } else if (k == "SOURCE_ID") {
         r.source_id = StrVal(v);
-    else if (k == "ASSIGNED_BY_ID")
+    } else if (k == "ASSIGNED_BY_ID") {
         r.assigned_by_id = IntVal(v);
-    else if (k == "OPENED")
+    } else if (k == "OPENED") {
         r.opened = TruthyYN(v);
-    else if (k == "EXPORT")
+    } else if (k == "EXPORT") {
         r.export_allowed = TruthyYN(v);
-    else if (k == "BIRTHDATE") {
+    } else if (k == "BIRTHDATE") {
         auto t = ParseTime(StrVal(v), tz);
         r.birthdate = t ? std::optional<Time>(StartOfDay(*t, tz)) : std::nullopt;
     } else if (k == "COMPANY_ID") {
@@ -285,129 +287,138 @@ void Apply(Contact& r, const std::string& k, const json& v, CrmData& crm, int tz
         } else if (!ids.empty()) {
             ids.erase(ids.begin());
         }
-    } else if (k == "COMPANY_IDS")
+    } else if (k == "COMPANY_IDS") {
         r.company_ids = IdList(v);
-    else if (k == "PHONE" || k == "EMAIL" || k == "WEB" || k == "IM" || k == "LINK")
+    } else if (k == "PHONE" || k == "EMAIL" || k == "WEB" || k == "IM" || k == "LINK") {
         ApplyMultifields(r.fm, k, v, crm, false);
-    else if (k == "FM")
+    } else if (k == "FM") {
         ApplyMultifields(r.fm, "", v, crm, true);
-    else
+    } else {
         ApplyUf(r, k, v, crm, tz);
+    }
 }
 
 void Apply(Company& r, const std::string& k, const json& v, CrmData& crm, int tz, const Call&) {
-    if (k == "TITLE")
+    if (k == "TITLE") {
         r.title = StrVal(v);
-    else if (k == "COMPANY_TYPE")
+    } else if (k == "COMPANY_TYPE") {
         r.company_type = StrVal(v);
-    else if (k == "INDUSTRY")
+    } else if (k == "INDUSTRY") {
         r.industry = StrVal(v);
-    else if (k == "EMPLOYEES")
+    } else if (k == "EMPLOYEES") {
         r.employees = StrVal(v);
-    else if (k == "REVENUE")
+    } else if (k == "REVENUE") {
         r.revenue = FloatVal(v);
-    else if (k == "CURRENCY_ID")
+    } else if (k == "CURRENCY_ID") {
         r.currency_id = StrVal(v);
-    else if (k == "ASSIGNED_BY_ID")
+    } else if (k == "ASSIGNED_BY_ID") {
         r.assigned_by_id = IntVal(v);
-    else if (k == "OPENED")
+    } else if (k == "OPENED") {
         r.opened = TruthyYN(v);
-    else if (k == "PHONE" || k == "EMAIL" || k == "WEB" || k == "IM" || k == "LINK")
+    } else if (k == "PHONE" || k == "EMAIL" || k == "WEB" || k == "IM" || k == "LINK") {
         ApplyMultifields(r.fm, k, v, crm, false);
-    else if (k == "FM")
+    } else if (k == "FM") {
         ApplyMultifields(r.fm, "", v, crm, true);
-    else
+    } else {
         ApplyUf(r, k, v, crm, tz);
+    }
 }
 
 void Apply(Deal& r, const std::string& k, const json& v, CrmData& crm, int tz, const Call&) {
-    if (k == "TITLE")
+    if (k == "TITLE") {
         r.title = StrVal(v);
-    else if (k == "STAGE_ID")
+    } else if (k == "STAGE_ID") {
         r.stage_id = StrVal(v);  // moved time: see Stamp()
-    else if (k == "CATEGORY_ID")
+    } else if (k == "CATEGORY_ID") {
         r.category_id = IntVal(v);
-    else if (k == "OPPORTUNITY")
+    } else if (k == "OPPORTUNITY") {
         r.opportunity = FloatVal(v);
-    else if (k == "CURRENCY_ID")
+    } else if (k == "CURRENCY_ID") {
         r.currency_id = StrVal(v);
-    else if (k == "COMPANY_ID")
+    } else if (k == "COMPANY_ID") {
         r.company_id = IntVal(v);
-    else if (k == "CONTACT_ID") {
+    } else if (k == "CONTACT_ID") {
         const int64_t id = IntVal(v);
         auto& ids = r.contact_ids;
         ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
         if (id > 0) {
             ids.insert(ids.begin(), id);
         }
-    } else if (k == "CONTACT_IDS")
+    } else if (k == "CONTACT_IDS") {
         r.contact_ids = IdList(v);
-    else if (k == "ASSIGNED_BY_ID")
+    } else if (k == "ASSIGNED_BY_ID") {
         r.assigned_by_id = IntVal(v);
-    else if (k == "TYPE_ID")
+    } else if (k == "TYPE_ID") {
         r.type_id = StrVal(v);
-    else if (k == "SOURCE_ID")
+    } else if (k == "SOURCE_ID") {
         r.source_id = StrVal(v);
-    else if (k == "OPENED")
+    } else if (k == "OPENED") {
         r.opened = TruthyYN(v);
-    else if (k == "BEGINDATE" || k == "CLOSEDATE") {
+    } else if (k == "BEGINDATE" || k == "CLOSEDATE") {
         auto t = ParseTime(StrVal(v), tz);
         (k == "BEGINDATE" ? r.begindate : r.closedate) = t ? StartOfDay(*t, tz) : 0;
-    } else
+    } else {
         ApplyUf(r, k, v, crm, tz);
+    }
 }
 
 void Apply(
     SmartInvoice& r, const std::string& k, const json& v, CrmData& crm, int tz, const Call&) {
-    if (k == "TITLE")
+    if (k == "TITLE") {
         r.title = StrVal(v);
-    else if (k == "ACCOUNT_NUMBER")
+    } else if (k == "ACCOUNT_NUMBER") {
         r.account_number = StrVal(v);
-    else if (k == "STAGE_ID")
+    } else if (k == "STAGE_ID") {
         r.stage_id = StrVal(v);
-    else if (k == "CATEGORY_ID")
+    } else if (k == "CATEGORY_ID") {
         r.category_id = IntVal(v);
-    else if (k == "OPPORTUNITY")
+    } else if (k == "OPPORTUNITY") {
         r.opportunity = FloatVal(v);
-    else if (k == "CURRENCY_ID")
+    } else if (k == "CURRENCY_ID") {
         r.currency_id = StrVal(v);
-    else if (k == "COMPANY_ID")
+    } else if (k == "COMPANY_ID") {
         r.company_id = IntVal(v);
-    else if (k == "CONTACT_ID") {
+    } else if (k == "CONTACT_ID") {
         const int64_t id = IntVal(v);
         auto& ids = r.contact_ids;
         ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
         if (id > 0) {
             ids.insert(ids.begin(), id);
         }
-    } else if (k == "CONTACT_IDS")
+    } else if (k == "CONTACT_IDS") {
         r.contact_ids = IdList(v);
-    else if (k == "PARENT_ID_2")
+    } else if (k == "PARENT_ID_2") {
         r.parent_id2 = IntVal(v);
-    else if (k == "MYCOMPANY_ID")
+    } else if (k == "MYCOMPANY_ID") {
         r.mycompany_id = IntVal(v);
-    else if (k == "ASSIGNED_BY_ID")
+    } else if (k == "ASSIGNED_BY_ID") {
         r.assigned_by_id = IntVal(v);
-    else if (k == "BEGINDATE" || k == "CLOSEDATE") {
+    } else if (k == "BEGINDATE" || k == "CLOSEDATE") {
         auto t = ParseTime(StrVal(v), tz);
         (k == "BEGINDATE" ? r.begindate : r.closedate) = t ? StartOfDay(*t, tz) : 0;
-    } else
+    } else {
         ApplyUf(r, k, v, crm, tz);
+    }
 }
 
 /// Maps a crm.item field name (camelCase or UPPER_CASE) to the UPPER_CASE name Apply() knows.
 template <class T>
 std::string UpperName(const std::vector<FieldDef<T>>& defs, const std::string& name) {
-    if (name == "companyIds" || name == "COMPANY_IDS")
+    if (name == "companyIds" || name == "COMPANY_IDS") {
         return "COMPANY_IDS";
-    if (name == "contactIds" || name == "CONTACT_IDS")
+    }
+    if (name == "contactIds" || name == "CONTACT_IDS") {
         return "CONTACT_IDS";
-    if (name == "fm")
+    }
+    if (name == "fm") {
         return "FM";
-    if (name == "parentId2")
+    }
+    if (name == "parentId2") {
         return "PARENT_ID_2";
-    if (name == "typeId" && std::is_same_v<T, Company>)
+    }
+    if (name == "typeId" && std::is_same_v<T, Company>) {
         return "COMPANY_TYPE";
+    }
     for (const auto& f : defs) {
         if ((!f.camel.empty() && f.camel == name) || (!f.upper.empty() && f.upper == name)) {
             return f.upper;
@@ -791,20 +802,21 @@ json StatusList(Impl& p, Call& c) {
                 auto [op, name] = SplitFilterKey(it.key());
                 const std::string field = ToUpper(name);
                 Value v;
-                if (field == "ENTITY_ID")
+                if (field == "ENTITY_ID") {
                     v = Value::Str(s.entity_id);
-                else if (field == "STATUS_ID")
+                } else if (field == "STATUS_ID") {
                     v = Value::Str(s.status_id);
-                else if (field == "CATEGORY_ID")
+                } else if (field == "CATEGORY_ID") {
                     v = Value::Int(s.category_id);
-                else if (field == "ID")
+                } else if (field == "ID") {
                     v = Value::Int(s.id);
-                else if (field == "NAME")
+                } else if (field == "NAME") {
                     v = Value::Str(s.name);
-                else if (field == "SEMANTICS")
+                } else if (field == "SEMANTICS") {
                     v = Value::Str(std::string(1, s.semantics));
-                else
+                } else {
                     continue;
+                }
                 ok = ok && MatchCondition(v, op, *it, p.tz());
             }
         }
@@ -926,12 +938,15 @@ void ApplyUserFieldList(Impl& p, UserField& f, const json& list, bool update) {
                 f.list.erase(it);
                 continue;
             }
-            if (e.contains("VALUE"))
+            if (e.contains("VALUE")) {
                 it->value = StrVal(e["VALUE"]);
-            if (e.contains("SORT"))
+            }
+            if (e.contains("SORT")) {
                 it->sort = static_cast<int>(IntVal(e["SORT"]));
-            if (e.contains("DEF"))
+            }
+            if (e.contains("DEF")) {
                 it->def = TruthyYN(e["DEF"]);
+            }
             if (!xml.empty()) {
                 for (const auto& other : f.list) {
                     if (other.id != id && other.xml_id == xml) {
@@ -966,12 +981,15 @@ void ApplyUserFieldProps(UserField& f, const json& fields) {
             *out = TruthyYN(fields[key]) ? "Y" : "N";
         }
     };
-    if (fields.contains("MANDATORY"))
+    if (fields.contains("MANDATORY")) {
         f.mandatory = TruthyYN(fields["MANDATORY"]);
-    if (fields.contains("SORT"))
+    }
+    if (fields.contains("SORT")) {
         f.sort = static_cast<int>(IntVal(fields["SORT"]));
-    if (fields.contains("XML_ID"))
+    }
+    if (fields.contains("XML_ID")) {
         f.xml_id = StrVal(fields["XML_ID"]);
+    }
     if (fields.contains("SETTINGS") && fields["SETTINGS"].is_object()) {
         f.settings = ToPlain(fields["SETTINGS"]);
     }

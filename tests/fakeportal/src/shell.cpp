@@ -16,20 +16,27 @@ namespace {
 
 std::string MimeType(const std::string& path) {
     const auto ext = std::filesystem::path(path).extension().string();
-    if (ext == ".html" || ext == ".htm")
+    if (ext == ".html" || ext == ".htm") {
         return "text/html; charset=utf-8";
-    if (ext == ".js" || ext == ".mjs")
+    }
+    if (ext == ".js" || ext == ".mjs") {
         return "application/javascript; charset=utf-8";
-    if (ext == ".css")
+    }
+    if (ext == ".css") {
         return "text/css; charset=utf-8";
-    if (ext == ".json")
+    }
+    if (ext == ".json") {
         return "application/json; charset=utf-8";
-    if (ext == ".svg")
+    }
+    if (ext == ".svg") {
         return "image/svg+xml";
-    if (ext == ".png")
+    }
+    if (ext == ".png") {
         return "image/png";
-    if (ext == ".ico")
+    }
+    if (ext == ".ico") {
         return "image/x-icon";
+    }
     return "application/octet-stream";
 }
 

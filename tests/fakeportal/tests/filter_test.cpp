@@ -232,6 +232,11 @@ TEST(QueryString, PhpBrackets) {
     EXPECT_EQ(q["filter"][">ID"], "5");
     EXPECT_EQ(q["select"], json::array({"ID", "NAME"}));
     EXPECT_EQ(q["cmd"].begin().key(), "b");  // keeps the order of the input
+    // PHP splits a pair at its first '=': an unencoded ">=" in a key loses the filter.
+    detail::json split = detail::ParseQueryString("filter[>=ID]=5");
+    EXPECT_FALSE(split.contains("filter"));
+    detail::json encoded = detail::ParseQueryString("filter[%3E%3DID]=5");
+    EXPECT_EQ(encoded["filter"][">=ID"], "5");
 }
 
 TEST(Times, FormatAndParse) {
