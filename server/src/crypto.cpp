@@ -72,8 +72,8 @@ std::string Base64UrlEncode(std::string_view bytes) {
     out.reserve((bytes.size() + 2) / 3 * 4);
     std::size_t i = 0;
     while (i + 3 <= bytes.size()) {
-        unsigned v = (static_cast<unsigned char>(bytes[i]) << 16) |
-                     (static_cast<unsigned char>(bytes[i + 1]) << 8) |
+        unsigned v = (static_cast<unsigned>(static_cast<unsigned char>(bytes[i])) << 16) |
+                     (static_cast<unsigned>(static_cast<unsigned char>(bytes[i + 1])) << 8) |
                      static_cast<unsigned char>(bytes[i + 2]);
         out.push_back(kAlphabet[(v >> 18) & 63]);
         out.push_back(kAlphabet[(v >> 12) & 63]);
@@ -83,12 +83,12 @@ std::string Base64UrlEncode(std::string_view bytes) {
     }
     std::size_t rest = bytes.size() - i;
     if (rest == 1) {
-        unsigned v = static_cast<unsigned char>(bytes[i]) << 16;
+        unsigned v = static_cast<unsigned>(static_cast<unsigned char>(bytes[i])) << 16;
         out.push_back(kAlphabet[(v >> 18) & 63]);
         out.push_back(kAlphabet[(v >> 12) & 63]);
     } else if (rest == 2) {
-        unsigned v = (static_cast<unsigned char>(bytes[i]) << 16) |
-                     (static_cast<unsigned char>(bytes[i + 1]) << 8);
+        unsigned v = (static_cast<unsigned>(static_cast<unsigned char>(bytes[i])) << 16) |
+                     (static_cast<unsigned>(static_cast<unsigned char>(bytes[i + 1])) << 8);
         out.push_back(kAlphabet[(v >> 18) & 63]);
         out.push_back(kAlphabet[(v >> 12) & 63]);
         out.push_back(kAlphabet[(v >> 6) & 63]);

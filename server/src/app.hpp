@@ -1,0 +1,99 @@
+#pragma once
+// The app server as one object: registry, portal manager, job runner, sessions, rights cache,
+// the install flow and the HTTP routes. `b24seg serve` and the demo launcher both run this.
+//
+//   server::App app(config);
+//   int port = app.Bind();      // listen_host:listen_port (0: any free port)
+//   app.Start();                // jobs + HTTP on background threads
+//   ...                         // until SIGTERM
+//   app.Stop();                 // stop accepting, stop jobs (they checkpoint), join threads
+//
+// Construction opens the registry (throws on failure). libcurl must have been initialised by
+// the caller (b24client::CurlGlobal in main). Thread-safety: Bind, Start and Stop belong to the
+// thread that owns the App; everything else is internally synchronised.
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "config.hpp"
+#include "jobs.hpp"
+#include "portals.hpp"
+#include "registry.hpp"
+#include "sync/engine.hpp"
+
+namespace server {
+
+namespace http {
+class HttpServer;
+class SessionStore;
+class RightsCache;
+class OAuthServer;
+class Lifecycle;
+struct Services;
+}  // namespace http
+
+class App {
+public:
+    explicit App(Config config);
+    ~App();
+    App(const App&) = delete;
+    App& operator=(const App&) = delete;
+
+    // Binds the listener. Returns the port.
+    int Bind();
+    // Sets public_url (where portals reach us) before Start(): the demo learns its port only
+    // after Bind().
+    void SetPublicUrl(const std::string& url);
+    // Starts the job runner and serves HTTP on a background thread. Returns once serving.
+    void Start();
+    // Stops accepting requests, then stops the jobs (each checkpoints). Idempotent.
+    void Stop();
+
+    int port() const;
+    // "http://<listen_host>:<port>" (the local address, not public_url).
+    std::string local_url() const;
+
+    const Config& config() const { return config_; }
+    Registry& registry() { return *registry_; }
+    PortalManager& portals() { return *portals_; }
+    JobRunner& jobs() { return *jobs_; }
+    http::SessionStore& sessions() { return *sessions_; }
+    http::RightsCache& rights() { return *rights_; }
+    http::Lifecycle& lifecycle() { return *lifecycle_; }
+
+    // Asks for a run now; if the portal is busy, asks again when it is not (checked each second).
+    void RunSoon(const std::string& member_id, sync::RunKind kind);
+
+private:
+    void FollowUpLoop();
+
+    Config config_;
+    std::function<std::int64_t()> now_;
+    std::unique_ptr<Registry> registry_;
+    std::unique_ptr<PortalManager> portals_;
+    std::unique_ptr<JobRunner> jobs_;
+    std::unique_ptr<http::SessionStore> sessions_;
+    std::unique_ptr<http::RightsCache> rights_;
+    std::unique_ptr<http::OAuthServer> oauth_;
+    std::unique_ptr<http::Lifecycle> lifecycle_;
+    std::unique_ptr<http::Services> services_;
+    std::unique_ptr<http::HttpServer> http_;
+    std::thread http_thread_;
+
+    std::mutex follow_mutex_;
+    std::condition_variable follow_wake_;
+    std::map<std::string, sync::RunKind> follow_ups_;
+    bool follow_stop_ = false;
+    std::thread follow_thread_;
+
+    bool started_ = false;
+    bool stopped_ = false;
+};
+
+}  // namespace server

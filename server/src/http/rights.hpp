@@ -1,0 +1,82 @@
+#pragma once
+// What a portal user may read, checked with that user's own token (server/README.md "Rights").
+//
+// The portal filters crm.item.list by the caller's rights, so a keyset walk of contacts and
+// companies with select ["id"] under the user's token yields exactly the ids the user may read:
+// two walks packed into shared batches (2,500 ids per request). The set is cached per
+// (portal, user) for config.rights_cache_s; concurrent requests of one user share one walk.
+// A single card (the card tab) is checked with one call when no fresh set is cached. Sets unused
+// for twice the lifetime are dropped.
+//
+// Thread-safe.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+
+#include "portal_db.hpp"
+
+namespace server {
+class PortalManager;
+}
+
+namespace server::http {
+
+struct ReadableSet {
+    std::unordered_set<std::int64_t> contacts;
+    std::unordered_set<std::int64_t> companies;
+    std::int64_t fetched_at = 0;
+
+    bool Contains(CardKind kind, std::int64_t id) const {
+        return kind == CardKind::kContact ? contacts.count(id) != 0 : companies.count(id) != 0;
+    }
+};
+
+class RightsCache {
+public:
+    RightsCache(PortalManager& portals, int ttl_s, std::function<std::int64_t()> now);
+
+    // The ids `user_id` may read, walked with `access_token` unless a fresh set is cached.
+    // Throws ApiError (401 session_expired when the portal refuses the token, 429 busy, 503).
+    std::shared_ptr<const ReadableSet> Readable(const std::string& member_id,
+                                                std::int64_t user_id,
+                                                const std::string& access_token);
+
+    // Whether the user may read one card: from the cached set if fresh, else one request.
+    bool MayRead(const std::string& member_id,
+                 std::int64_t user_id,
+                 const std::string& access_token,
+                 CardKind kind,
+                 std::int64_t id);
+
+    void ForgetPortal(const std::string& member_id);
+    // Number of walks made (for tests: caching is observable).
+    std::int64_t walks() const;
+
+private:
+    struct Entry {
+        std::mutex fetch;  // held while one thread walks; others wait and reuse the result
+        std::shared_ptr<const ReadableSet> set;
+        std::map<std::pair<int, std::int64_t>, std::pair<bool, std::int64_t>> single;
+    };
+    std::shared_ptr<Entry> EntryFor(const std::string& member_id, std::int64_t user_id);
+    bool Fresh(const std::shared_ptr<const ReadableSet>& set) const;
+
+    PortalManager& portals_;
+    int ttl_s_;
+    std::function<std::int64_t()> now_;
+    mutable std::mutex mutex_;
+    std::map<std::pair<std::string, std::int64_t>, std::shared_ptr<Entry>> entries_;
+    std::int64_t walks_ = 0;
+    std::uint64_t lookups_ = 0;
+};
+
+// Maps a b24client::Error met while serving a user (their token, their request) to the ApiError
+// the frontend understands. Rethrows anything else unchanged.
+[[noreturn]] void RethrowForUser(std::exception_ptr error);
+
+}  // namespace server::http
