@@ -316,6 +316,9 @@ PortalRecord Lifecycle::InstallWithRefreshToken(const std::string& member_id,
         PortalDb create((std::filesystem::path(config_.data_dir) / record.db_file).string());
     }
     registry_.Upsert(record);
+    // Admin clients already handed out share one token store: give it the new pair too.
+    portals_.SetTokens(member_id, record.access_token, record.refresh_token,
+                       record.access_expires_at);
     spdlog::info("portal {} ({}) {}", member_id, record.domain,
                  fresh ? "installed" : "re-installed");
     try {
@@ -494,7 +497,7 @@ void Lifecycle::Uninstall(const std::string& member_id, bool clean) {
     }
     // No new run may start from here on.
     registry_.SetState(member_id, "blocked", "uninstalled", "The app was removed from the portal.");
-    registry_.UpdateTokens(member_id, "", "", 0);
+    portals_.SetTokens(member_id, "", "", 0);
     jobs_.CancelPortal(member_id);
     sessions_.DropPortal(member_id);
     rights_.ForgetPortal(member_id);
@@ -566,7 +569,7 @@ void Lifecycle::HandleEvent(const Pairs& form) {
                 throw NotTrusted();
             }
             registry_.SetApplicationToken(member_id, app_token);
-            registry_.UpdateTokens(member_id, grant.access_token, grant.refresh_token,
+            portals_.SetTokens(member_id, grant.access_token, grant.refresh_token,
                                    now_() + grant.expires_in);
             spdlog::info("portal {}: app updated; application token replaced", member_id);
         }
