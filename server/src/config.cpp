@@ -39,6 +39,7 @@ const std::set<std::string>& KnownKeys() {
                                                "recompute_interval_s",
                                                "event_debounce_s",
                                                "rights_cache_s",
+                                               "max_cached_indexes",
                                                "standard_drain_per_s",
                                                "standard_burst",
                                                "enterprise_drain_per_s",
@@ -90,6 +91,9 @@ void Validate(const Config& c) {
         c.rights_cache_s < 0) {
         fail("intervals are too small (incremental >= 60 s, recompute >= 600 s)");
     }
+    if (c.max_cached_indexes < 1 || c.max_cached_indexes > 10000) {
+        fail("max_cached_indexes must be 1..10000");
+    }
     if (c.standard_drain_per_s <= 0 || c.enterprise_drain_per_s <= 0 || c.standard_burst < 1 ||
         c.enterprise_burst < 1) {
         fail("rate limits must be positive");
@@ -137,6 +141,7 @@ Config LoadConfig(const std::string& path) {
         Read(j, "recompute_interval_s", c.recompute_interval_s);
         Read(j, "event_debounce_s", c.event_debounce_s);
         Read(j, "rights_cache_s", c.rights_cache_s);
+        Read(j, "max_cached_indexes", c.max_cached_indexes);
         Read(j, "standard_drain_per_s", c.standard_drain_per_s);
         Read(j, "standard_burst", c.standard_burst);
         Read(j, "enterprise_drain_per_s", c.enterprise_drain_per_s);

@@ -44,6 +44,11 @@ struct Config {
     int event_debounce_s = 60;          // CRM events trigger an incremental run this much later
     int rights_cache_s = 300;           // how long a user's readable-ids set is reused
 
+    // Portals whose segment index (for the card tab and lists) stays in memory; the least recently
+    // used beyond this are dropped and rebuilt from storage when next needed. A portal of 85,000
+    // clients holds about 165 MB.
+    int max_cached_indexes = 16;
+
     // Client-side rate limits per plan (Bitrix24's documented values by default).
     double standard_drain_per_s = 2.0;
     int standard_burst = 50;

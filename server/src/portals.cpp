@@ -1,5 +1,6 @@
 #include "portals.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <stdexcept>
@@ -145,7 +146,8 @@ std::shared_ptr<const PortalSnapshot> PortalManager::Snapshot(const std::string&
     {
         std::lock_guard lock(mutex_);
         if (auto it = snapshots_.find(member_id); it != snapshots_.end()) {
-            return it->second;
+            it->second.used = ++use_tick_;
+            return it->second.snapshot;
         }
     }
     // Build from storage (after a restart): the same computation the last run made.
@@ -161,14 +163,29 @@ std::shared_ptr<const PortalSnapshot> PortalManager::Snapshot(const std::string&
     auto parsed = at ? segmenter::ParseInstant(*at) : std::nullopt;
     snapshot->at = parsed.value_or(PortalNow(*db, UnixNow()));
     std::lock_guard lock(mutex_);
-    snapshots_[member_id] = snapshot;
+    CacheSnapshotLocked(member_id, snapshot);
     return snapshot;
 }
 
 void PortalManager::SetSnapshot(const std::string& member_id, PortalSnapshot snapshot) {
     auto shared = std::make_shared<const PortalSnapshot>(std::move(snapshot));
     std::lock_guard lock(mutex_);
-    snapshots_[member_id] = std::move(shared);
+    CacheSnapshotLocked(member_id, std::move(shared));
+}
+
+void PortalManager::CacheSnapshotLocked(const std::string& member_id,
+                                        std::shared_ptr<const PortalSnapshot> snapshot) {
+    snapshots_[member_id] = CachedSnapshot{std::move(snapshot), ++use_tick_};
+    const auto cap = static_cast<std::size_t>(std::max(1, config_.max_cached_indexes));
+    while (snapshots_.size() > cap) {
+        auto oldest = snapshots_.begin();
+        for (auto it = snapshots_.begin(); it != snapshots_.end(); ++it) {
+            if (it->second.used < oldest->second.used) {
+                oldest = it;
+            }
+        }
+        snapshots_.erase(oldest);
+    }
 }
 
 void PortalManager::Forget(const std::string& member_id) {

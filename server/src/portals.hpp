@@ -65,7 +65,9 @@ public:
     std::string DbPath(const std::string& member_id);
     std::string LockPath(const std::string& member_id);
 
-    // The index of the last run, or a fresh one built from storage (cached).
+    // The index of the last run, or a fresh one built from storage. At most
+    // `config.max_cached_indexes` portals' indexes are kept; the least recently used go first
+    // (holders of a dropped index keep it alive until they let go).
     std::shared_ptr<const PortalSnapshot> Snapshot(const std::string& member_id);
     void SetSnapshot(const std::string& member_id, PortalSnapshot snapshot);
 
@@ -87,7 +89,15 @@ private:
     std::map<std::string, std::shared_ptr<b24client::TokenStore>> tokens_;
     std::map<std::string, std::string> limiter_plans_;
     std::map<std::string, std::shared_ptr<PortalDb>> dbs_;
-    std::map<std::string, std::shared_ptr<const PortalSnapshot>> snapshots_;
+    struct CachedSnapshot {
+        std::shared_ptr<const PortalSnapshot> snapshot;
+        std::uint64_t used = 0;  // use_tick_ at the last lookup or store
+    };
+    // Stores under mutex_ and drops the least recently used beyond the cap.
+    void CacheSnapshotLocked(const std::string& member_id,
+                             std::shared_ptr<const PortalSnapshot> snapshot);
+    std::map<std::string, CachedSnapshot> snapshots_;
+    std::uint64_t use_tick_ = 0;
 };
 
 // The portal's current time for segment queries: now in the portal's offset (stored at the first

@@ -93,6 +93,8 @@ TEST_F(ConfigTest, InvalidValuesAreRejected) {
     EXPECT_THROW(server::LoadConfig(Write(R"({"session_key": "short"})")), std::runtime_error);
     EXPECT_THROW(server::LoadConfig(Write(R"({"log_level": "loud"})")), std::runtime_error);
     EXPECT_THROW(server::LoadConfig(Write(R"({"standard_burst": 0})")), std::runtime_error);
+    EXPECT_THROW(server::LoadConfig(Write(R"({"max_cached_indexes": 0})")), std::runtime_error);
+    EXPECT_EQ(server::LoadConfig(Write(R"({"max_cached_indexes": 3})")).max_cached_indexes, 3);
 }
 
 }  // namespace
