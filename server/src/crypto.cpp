@@ -115,7 +115,9 @@ bool Base64UrlDecode(std::string_view text, std::string& out) {
             out.push_back(static_cast<char>((buffer >> bits) & 0xff));
         }
     }
-    return true;
+    // Only the canonical spelling: the bits left over after the last byte must be zero, so no two
+    // texts decode to the same bytes (a signed session cannot be re-spelled and still verify).
+    return (buffer & ((1u << bits) - 1u)) == 0;
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {

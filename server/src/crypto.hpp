@@ -15,7 +15,8 @@ std::string Sha256Hex(std::string_view data);
 // n cryptographically random bytes. Throws std::runtime_error if the RNG fails.
 std::string RandomBytes(std::size_t n);
 
-// URL-safe base64 without padding, and back. Decode returns false on malformed input.
+// URL-safe base64 without padding, and back. Decode returns false on malformed input, including
+// a non-canonical last character (unused low bits set).
 std::string Base64UrlEncode(std::string_view bytes);
 bool Base64UrlDecode(std::string_view text, std::string& out);
 

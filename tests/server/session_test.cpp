@@ -76,6 +76,36 @@ TEST(CryptoTest, Base64UrlRoundTripsEveryLength) {
     }
 }
 
+TEST(CryptoTest, Base64UrlAcceptsOnlyTheCanonicalSpelling) {
+    std::string decoded;
+    EXPECT_TRUE(server::Base64UrlDecode("AQ", decoded));  // 000000 010000: one byte, 0x01
+    EXPECT_EQ(decoded, std::string(1, '\x01'));
+    EXPECT_FALSE(server::Base64UrlDecode("AR", decoded));   // the same byte with a stray low bit
+    EXPECT_FALSE(server::Base64UrlDecode("AAB", decoded));  // two bytes, stray bits after them
+    EXPECT_TRUE(server::Base64UrlDecode("AAA", decoded));
+}
+
+TEST(SessionTest, ChangingTheLastCharacterOfASessionAlwaysBreaksIt) {
+    server::SessionSigner signer("0123456789abcdef0123456789abcdef");
+    server::Session s;
+    s.member_id = "m";
+    s.user_id = 7;
+    s.expires_at = 2000;
+    s.sid = "sid";
+    const std::string token = signer.Issue(s);
+    ASSERT_EQ(signer.Verify(token, 1000, nullptr), server::SessionCheck::kValid);
+    const std::string alphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for (char c : alphabet) {
+        if (c == token.back()) {
+            continue;
+        }
+        std::string forged = token;
+        forged.back() = c;
+        EXPECT_EQ(signer.Verify(forged, 1000, nullptr), server::SessionCheck::kInvalid) << c;
+    }
+}
+
 TEST(CryptoTest, HmacMatchesTheRfc4231TestVector) {
     // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
     std::string mac = server::HmacSha256("Jefe", "what do ya want for nothing?");
