@@ -1,6 +1,7 @@
 #include "sync/row_mapping.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -52,15 +53,25 @@ std::vector<std::int64_t> Ids(const json& row, std::string_view key) {
     return out;
 }
 
+// {first} followed by `rest`, built fresh (inserting at the front of a vector trips GCC 12's
+// -Wnull-dereference false positive at -O2).
+std::vector<std::int64_t> Prepend(std::int64_t first, const std::vector<std::int64_t>& rest) {
+    std::vector<std::int64_t> out;
+    out.reserve(rest.size() + 1);
+    out.push_back(first);
+    std::copy(rest.begin(), rest.end(), std::back_inserter(out));
+    return out;
+}
+
 // The first contact first: contactId (deprecated, but the first binding) then contactIds.
 std::vector<std::int64_t> ContactList(const json& row) {
     std::vector<std::int64_t> ids = Ids(row, "contactIds");
-    std::int64_t first = Int(row, "contactId");
-    if (first > 0) {
-        ids.erase(std::remove(ids.begin(), ids.end(), first), ids.end());
-        ids.insert(ids.begin(), first);
+    const std::int64_t first = Int(row, "contactId");
+    if (first <= 0) {
+        return ids;
     }
-    return ids;
+    ids.erase(std::remove(ids.begin(), ids.end(), first), ids.end());
+    return Prepend(first, ids);
 }
 
 std::string JoinName(std::initializer_list<std::string> parts) {
@@ -144,7 +155,7 @@ std::optional<ContactRow> MapContact(const json& item) {
     r.company_id = Int(item, "companyId");
     if (r.company_id > 0 && std::find(r.company_ids.begin(), r.company_ids.end(), r.company_id) ==
                                 r.company_ids.end()) {
-        r.company_ids.insert(r.company_ids.begin(), r.company_id);
+        r.company_ids = Prepend(r.company_id, r.company_ids);
     }
     r.assigned_by = Int(item, "assignedById");
     r.channels = HasFlags(item);
