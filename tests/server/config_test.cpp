@@ -42,6 +42,17 @@ TEST_F(ConfigTest, DefaultsAreValidAndSafe) {
     EXPECT_EQ(c.enterprise_burst, 250);
 }
 
+// The shipped example (deploy/) is a valid config that names every key the server knows: an
+// operator who copies it gets no "unknown key" error and sees each setting.
+TEST_F(ConfigTest, TheDeployExampleLoadsAndSetsTheProductionPaths) {
+    server::Config c = server::LoadConfig(B24SEG_EXAMPLE_CONFIG);
+    EXPECT_EQ(c.data_dir, "/var/lib/b24seg");
+    EXPECT_EQ(c.frontend_dir, "/usr/share/b24seg/frontend");
+    EXPECT_FALSE(c.allow_http_portals);
+    EXPECT_EQ(c.max_cached_indexes, 16);
+    EXPECT_TRUE(c.client_secret.empty());  // secrets come from the environment only
+}
+
 TEST_F(ConfigTest, FileValuesOverrideDefaultsAndMissingKeysKeepThem) {
     server::Config c =
         server::LoadConfig(Write(R"({"listen_port": 9000, "public_url": "https://seg.example.com",
