@@ -238,4 +238,15 @@ struct Portal::Impl {
     throw RestError{status, std::move(code), std::move(description)};
 }
 
+/// A method parameter by either spelling (`filter` or `FILTER`); nullptr when absent.
+inline const json* Param(const json& params, const char* lower, const char* upper) {
+    if (params.contains(lower)) {
+        return &params[lower];
+    }
+    if (params.contains(upper)) {
+        return &params[upper];
+    }
+    return nullptr;
+}
+
 }  // namespace fakeportal

@@ -14,16 +14,6 @@ using Impl = Portal::Impl;
 
 namespace {
 
-const json* Param(const json& params, const char* lower, const char* upper) {
-    if (params.contains(lower)) {
-        return &params[lower];
-    }
-    if (params.contains(upper)) {
-        return &params[upper];
-    }
-    return nullptr;
-}
-
 std::string StrParam(const json& params, const char* lower, const char* upper) {
     const json* v = Param(params, lower, upper);
     return v ? StrVal(*v) : std::string();

@@ -16,16 +16,6 @@ using Impl = Portal::Impl;
 
 namespace {
 
-const json* Param(const json& params, const char* lower, const char* upper) {
-    if (params.contains(lower)) {
-        return &params[lower];
-    }
-    if (params.contains(upper)) {
-        return &params[upper];
-    }
-    return nullptr;
-}
-
 int64_t IdParam(const json& params) {
     const json* id = Param(params, "id", "ID");
     return id ? IntVal(*id) : 0;
