@@ -84,6 +84,8 @@ std::string_view ToString(ErrorKind kind) {
             return "protocol";
         case ErrorKind::kCancelled:
             return "cancelled";
+        case ErrorKind::kWaitTooLong:
+            return "wait_too_long";
     }
     return "unknown";
 }

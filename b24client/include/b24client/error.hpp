@@ -32,6 +32,7 @@ enum class ErrorKind {
     kApi,              // any other error the portal returned
     kProtocol,         // the portal broke the paging contract (cursor did not advance, ...)
     kCancelled,        // the caller's CancelToken was set; raised between requests
+    kWaitTooLong,      // a limit wait would pass ClientOptions::max_wait_s; nothing was sent
 };
 
 std::string_view ToString(ErrorKind kind);
