@@ -13,6 +13,7 @@
 #include "http/oauth.hpp"
 #include "http/rights.hpp"
 #include "http/sessions.hpp"
+#include "http/single_flight.hpp"
 
 namespace server::http {
 
@@ -465,9 +466,13 @@ void Lifecycle::SetUp(const std::string& member_id) {
 }
 
 PortalUser Lifecycle::IdentifyUser(const PortalRecord& record, const std::string& auth_id) {
+    // Concurrent page loads and refreshes with one token ask the portal once (single_flight.hpp).
+    static SingleFlight<json> profiles;
     json profile;
     try {
-        profile = portals_.UserClient(record.member_id, auth_id)->Call("profile").result;
+        profile = profiles.Run(
+            record.member_id + "\n" + auth_id, std::chrono::milliseconds(config_.user_wait_ms),
+            [&] { return portals_.UserClient(record.member_id, auth_id)->Call("profile").result; });
     } catch (const b24client::Error& e) {
         using K = b24client::ErrorKind;
         if (e.kind() == K::kInvalidToken || e.kind() == K::kExpiredToken ||
@@ -570,7 +575,7 @@ void Lifecycle::HandleEvent(const Pairs& form) {
             }
             registry_.SetApplicationToken(member_id, app_token);
             portals_.SetTokens(member_id, grant.access_token, grant.refresh_token,
-                                   now_() + grant.expires_in);
+                               now_() + grant.expires_in);
             spdlog::info("portal {}: app updated; application token replaced", member_id);
         }
         try {
