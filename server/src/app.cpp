@@ -219,13 +219,25 @@ http::WorkKey App::WorkKeyOf(const http::Request& req) const {
         std::string token = http::Get(form, "AUTH_ID");
         return {member, token.empty() ? std::string("events") : token_key(token)};
     }
-    if (req.path == "/api/session/refresh") {
-        auto body = nlohmann::json::parse(req.body, nullptr, false);
-        if (body.is_object() && body.contains("authId") && body["authId"].is_string()) {
-            return {"", token_key(body["authId"].get<std::string>())};
+    // Without a session the portal is not known yet (the refresh asks the authorization server):
+    // such requests share one share of the workers, taken in turn per client address. Behind
+    // the proxy the address is the last X-Forwarded-For entry, which our nginx appends; it only
+    // orders the queue, it is trusted for nothing else.
+    std::string client = req.remote_addr;
+    if (client == "127.0.0.1" || client == "::1") {
+        std::string forwarded = req.get_header_value("X-Forwarded-For");
+        if (auto comma = forwarded.rfind(','); comma != std::string::npos) {
+            forwarded = forwarded.substr(comma + 1);
+        }
+        forwarded.erase(0, forwarded.find_first_not_of(' '));
+        if (!forwarded.empty() && forwarded.size() <= 64) {
+            client = forwarded;
         }
     }
-    return {"", "anon"};
+    if (req.path == "/api/session/refresh") {
+        return {"refresh", "ip:" + client};
+    }
+    return {"", "ip:" + client};
 }
 
 }  // namespace server
