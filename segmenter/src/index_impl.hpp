@@ -15,6 +15,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <vector>
@@ -202,6 +203,8 @@ void ConvertAmounts(ClientFacts& facts, std::span<const Currency> currencies);
 
 // Window turnover (payments later than t - months, at or before t) and lifetime turnover at t.
 std::int64_t TurnoverAt(const ClientFacts& facts, Instant t, std::int32_t months);
+// Payments later than the UTC second `after` and at or before `upto`.
+std::int64_t TurnoverBetween(const ClientFacts& facts, std::int64_t after, std::int64_t upto);
 std::int64_t LifetimeAt(const ClientFacts& facts, Instant t);
 // Tier scales (tier_scale.cpp). RankScale reorders `positive` (turnovers > 0 of the ranked
 // clients).
@@ -281,6 +284,8 @@ public:
     std::optional<ClientHistory> History(CardRef card, Instant t) const;
 
     Settings settings_;
+    // Bumped by Apply and set_settings: cached results of older states are stale.
+    std::uint64_t generation_ = 0;
 
 private:
     struct Pending;
@@ -349,6 +354,15 @@ private:
     detail::MultiIndex activities_by_entity_;  // contact/company key -> activities bound to it
     detail::FlatMap<std::int32_t> requisite_count_;  // contact/company key -> requisites
     std::vector<Currency> currencies_;               // crm.currency.list, one row per code
+
+    // The last tier ranking (TiersAt), shared by concurrent readers.
+    struct ScaleCache {
+        std::uint64_t generation = 0;
+        Instant t;
+        TierScale scale;
+    };
+    mutable std::mutex scale_mutex_;
+    mutable std::optional<ScaleCache> scale_cache_;
 
     // Scratch for RecomputeClient: a deal or invoice is looked at once per client.
     std::vector<std::uint32_t> deal_seen_;

@@ -40,7 +40,8 @@ const Settings& PortalIndex::settings() const {
 }
 
 void PortalIndex::set_settings(Settings settings) {
-    impl_->settings_ = settings;
+    impl_->settings_ = std::move(settings);
+    ++impl_->generation_;
 }
 
 std::optional<CardValues> PortalIndex::Card(CardRef card, Instant t) const {
@@ -170,6 +171,7 @@ void PortalIndex::Impl::Reserve(const PortalData& rows) {
 }
 
 std::vector<CardRef> PortalIndex::Impl::Apply(Changes changes) {
+    ++generation_;
     Pending pending;
     pending.bulk = contacts_.size() == 0 && companies_.size() == 0 && deals_.size() == 0 &&
                    invoices_.size() == 0 && activities_.size() == 0 && requisites_.size() == 0;

@@ -90,7 +90,7 @@ std::optional<CardValues> PortalIndex::Impl::Card(CardRef card,
 
 std::vector<segmenter::Card> PortalIndex::Impl::AllCards(Instant t) const {
     const detail::Windows windows = detail::WindowsAt(t, settings_);
-    const std::int32_t months = settings_.turnover_months;
+    const std::int64_t after = AddMonths(t, -detail::WindowMonths(settings_.turnover_months)).utc;
     const TierScale scale = TiersAt(t);
     std::vector<segmenter::Card> cards;
     cards.reserve(contacts_.size() + companies_.size());
@@ -107,7 +107,7 @@ std::vector<segmenter::Card> PortalIndex::Impl::AllCards(Instant t) const {
         segmenter::Card card{{CardKind::kCompany, row.data.id}, {}};
         if (!row.data.is_my_company) {
             company_values[slot] = detail::Evaluate(row.facts, t, windows);
-            company_turnover[slot] = detail::TurnoverAt(row.facts, t, months);
+            company_turnover[slot] = detail::TurnoverBetween(row.facts, after, t.utc);
             card.values = ClientValues(company_values[slot], Role::kClient, ClientType::kB2B, 0,
                                        row.facts.first_dialog_utc <= t.utc, row.facts.channels,
                                        company_turnover[slot], scale);
@@ -120,10 +120,10 @@ std::vector<segmenter::Card> PortalIndex::Impl::AllCards(Instant t) const {
         }
         segmenter::Card card{{CardKind::kContact, row.data.id}, {}};
         if (row.primary == 0) {
-            card.values =
-                ClientValues(detail::Evaluate(row.facts, t, windows), Role::kClient,
-                             ClientType::kB2C, 0, row.facts.first_dialog_utc <= t.utc,
-                             row.facts.channels, detail::TurnoverAt(row.facts, t, months), scale);
+            card.values = ClientValues(detail::Evaluate(row.facts, t, windows), Role::kClient,
+                                       ClientType::kB2C, 0, row.facts.first_dialog_utc <= t.utc,
+                                       row.facts.channels,
+                                       detail::TurnoverBetween(row.facts, after, t.utc), scale);
         } else {
             const auto company = companies_.find(row.primary);
             assert(company && "Apply keeps every primary company in the index");
@@ -143,17 +143,28 @@ TierScale PortalIndex::Impl::TiersAt(Instant t) const {
     if (!settings_.tiers.empty()) {
         return detail::AdminScale(settings_.tiers);
     }
+    // Ranking is a pass over every client; Card() is called once per card by list pages and
+    // tests, so the last ranking is kept until T, the settings or the rows change.
+    {
+        const std::lock_guard<std::mutex> lock(scale_mutex_);
+        if (scale_cache_ && scale_cache_->generation == generation_ && scale_cache_->t == t) {
+            return scale_cache_->scale;
+        }
+    }
+    const std::int64_t after = AddMonths(t, -detail::WindowMonths(settings_.turnover_months)).utc;
     std::vector<std::int64_t> positive;
     ForEachClient([&](const detail::ClientView& client) {
         if (client.created.utc <= t.utc) {
-            const std::int64_t turnover =
-                detail::TurnoverAt(*client.facts, t, settings_.turnover_months);
+            const std::int64_t turnover = detail::TurnoverBetween(*client.facts, after, t.utc);
             if (turnover > 0) {
                 positive.push_back(turnover);
             }
         }
     });
-    return detail::RankScale(positive);
+    TierScale scale = detail::RankScale(positive);
+    const std::lock_guard<std::mutex> lock(scale_mutex_);
+    scale_cache_ = ScaleCache{generation_, t, scale};
+    return scale;
 }
 
 std::vector<std::uint32_t> PortalIndex::Impl::ActivitiesOf(

@@ -50,10 +50,15 @@ TierScale RankScale(std::span<std::int64_t> positive) {
 }
 
 std::int64_t TurnoverAt(const ClientFacts& facts, Instant t, std::int32_t months) {
-    const std::size_t upto = PaymentsUpToUtc(facts.payments, t.utc);
-    const std::size_t before =
-        PaymentsUpToUtc(facts.payments, AddMonths(t, -WindowMonths(months)).utc);
-    return AmountBetween(facts, before, upto);
+    return TurnoverBetween(facts, AddMonths(t, -WindowMonths(months)).utc, t.utc);
+}
+
+std::int64_t TurnoverBetween(const ClientFacts& facts, std::int64_t after, std::int64_t upto) {
+    if (facts.payments.empty()) {
+        return 0;
+    }
+    return AmountBetween(facts, PaymentsUpToUtc(facts.payments, after),
+                         PaymentsUpToUtc(facts.payments, upto));
 }
 
 std::int64_t LifetimeAt(const ClientFacts& facts, Instant t) {
