@@ -125,7 +125,7 @@ void SweepClients(const PortalIndex::Impl& impl,
         if (exists < sweep.last()) {
             local.Load(*client.facts);
             ChangeMonths(*client.facts, local, exists, sweep.last(), *query.settings, timing,
-                         months);
+                         *query.boundaries, months);
             std::int32_t previous = -1;
             bool counted = false;
             for (const std::int32_t month : months) {

@@ -76,12 +76,55 @@ std::int64_t LocalPayments::Between(std::size_t from, std::size_t to) const {
     return from == 0 ? cumulative[to - 1] : cumulative[to - 1] - cumulative[from - 1];
 }
 
+std::int64_t Boundaries::AtT(std::int32_t months) {
+    const auto index = static_cast<std::size_t>(WindowMonths(months));
+    if (index >= at_t_.size()) {
+        at_t_.resize(index + 1, kUnset);
+    }
+    if (at_t_[index] == kUnset) {
+        at_t_[index] = AddMonths(t_, -static_cast<std::int32_t>(index)).utc;
+    }
+    return at_t_[index];
+}
+
+Boundaries::Boundaries(Instant t) : t_(t), first_(MonthIndex(MonthOf(t)) + 2 - kSpan) {}
+
+std::int64_t Boundaries::AtMonth(std::int32_t month, std::int32_t months) {
+    if (month < first_ || month >= first_ + kSpan) {
+        return WindowBoundaryLocal(month, months);  // far from T: not worth a cache
+    }
+    std::size_t entry = 0;
+    while (entry < windows_.size() && windows_[entry] != months) {
+        ++entry;
+    }
+    if (entry == windows_.size()) {
+        windows_.push_back(months);
+        at_month_.emplace_back(static_cast<std::size_t>(kSpan), kUnset);
+    }
+    std::int64_t& value = at_month_[entry][static_cast<std::size_t>(month - first_)];
+    if (value == kUnset) {
+        value = WindowBoundaryLocal(month, months);
+    }
+    return value;
+}
+
+std::int32_t Boundaries::Leaving(std::int64_t payment_local,
+                                 std::int32_t month_of_payment,
+                                 std::int32_t months) {
+    std::int32_t month = month_of_payment + months;
+    while (AtMonth(month, months) < payment_local) {
+        ++month;
+    }
+    return month;
+}
+
 QueryContext MakeContext(const Settings& settings, Instant t) {
     QueryContext query;
     query.settings = &settings;
     query.t = t;
     query.windows = WindowsAt(t, settings);
     query.month_of_t = MonthIndex(MonthOf(t));
+    query.boundaries = std::make_shared<Boundaries>(t);
     return query;
 }
 
@@ -118,9 +161,10 @@ Lifecycle Moment::lifecycle() {
     Lifecycle result = Lifecycle::kNoContacts;
     if (count_ > 0) {
         const std::int64_t last = local_->local[count_ - 1];
-        if (last > WindowBoundaryLocal(month_, WindowMonths(settings.active_months))) {
+        Boundaries& boundaries = *query_.boundaries;
+        if (last > boundaries.AtMonth(month_, WindowMonths(settings.active_months))) {
             result = Lifecycle::kActive;
-        } else if (last > WindowBoundaryLocal(month_, WindowMonths(settings.lost_months))) {
+        } else if (last > boundaries.AtMonth(month_, WindowMonths(settings.lost_months))) {
             result = Lifecycle::kSleeping;
         } else {
             result = Lifecycle::kLost;
@@ -177,9 +221,9 @@ std::int64_t Moment::turnover(std::int32_t months) {
     const std::int32_t length = WindowMonths(window ? query_.settings->turnover_months : months);
     std::int64_t result = 0;
     if (local_ != nullptr) {
-        result = local_->Between(local_->UpTo(WindowBoundaryLocal(month_, length)), count_);
+        result = local_->Between(local_->UpTo(query_.boundaries->AtMonth(month_, length)), count_);
     } else {
-        result = TurnoverAt(*client_.facts, query_.t, length);
+        result = TurnoverBetween(*client_.facts, query_.boundaries->AtT(length), query_.t.utc);
     }
     if (window) {
         window_turnover_ = result;
@@ -370,6 +414,7 @@ void ChangeMonths(const ClientFacts& facts,
                   std::int32_t last,
                   const Settings& settings,
                   const Timing& timing,
+                  Boundaries& boundaries,
                   std::vector<std::int32_t>& out) {
     out.clear();
     out.push_back(exists);
@@ -396,8 +441,8 @@ void ChangeMonths(const ClientFacts& facts,
         const std::int32_t lost = WindowMonths(settings.lost_months);
         for (const std::int64_t payment : local.local) {
             const std::int32_t month = MonthIndexOfLocal(payment);
-            out.push_back(MonthLeavingWindow(payment, month, active));
-            out.push_back(MonthLeavingWindow(payment, month, lost));
+            out.push_back(boundaries.Leaving(payment, month, active));
+            out.push_back(boundaries.Leaving(payment, month, lost));
         }
         out.push_back(MonthOfLocalOr(facts.first_request_local, last));
     }
@@ -406,7 +451,7 @@ void ChangeMonths(const ClientFacts& facts,
     }
     for (const std::int32_t months : timing.windows) {
         for (const std::int64_t payment : local.local) {
-            out.push_back(MonthLeavingWindow(payment, MonthIndexOfLocal(payment), months));
+            out.push_back(boundaries.Leaving(payment, MonthIndexOfLocal(payment), months));
         }
     }
     if (timing.rank_window > 0) {
@@ -416,7 +461,7 @@ void ChangeMonths(const ClientFacts& facts,
             const std::int32_t from = std::max(done + 1, MonthIndexOfLocal(payment));
             const std::int32_t to = std::min(
                 last - 1,
-                MonthLeavingWindow(payment, MonthIndexOfLocal(payment), timing.rank_window));
+                boundaries.Leaving(payment, MonthIndexOfLocal(payment), timing.rank_window));
             for (std::int32_t month = from; month <= to; ++month) {
                 out.push_back(month);
             }

@@ -6,6 +6,8 @@
 // segments, breakdowns, movement and histories.
 
 #include <cstdint>
+#include <limits>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -49,12 +51,39 @@ struct LocalPayments {
     std::int64_t Between(std::size_t from, std::size_t to) const;
 };
 
+// Window boundaries, computed once per query: the same few windows are asked for by every client.
+// Not thread-safe; one per query.
+class Boundaries {
+public:
+    // Months from 110 years before the month of T to the month after it are cached.
+    explicit Boundaries(Instant t);
+    // (T - months) in UTC seconds.
+    std::int64_t AtT(std::int32_t months);
+    // WindowBoundaryLocal(month, months).
+    std::int64_t AtMonth(std::int32_t month, std::int32_t months);
+    // MonthLeavingWindow with the cached boundaries.
+    std::int32_t Leaving(std::int64_t payment_local,
+                         std::int32_t month_of_payment,
+                         std::int32_t months);
+
+private:
+    static constexpr std::int64_t kUnset = std::numeric_limits<std::int64_t>::min();
+    static constexpr std::int32_t kSpan = 110 * 12 + 2;
+    Instant t_;
+    std::int32_t first_ = 0;          // the first month cached
+    std::vector<std::int64_t> at_t_;  // by months
+    // For each window length asked for: the boundaries of months first_ .. first_ + kSpan.
+    std::vector<std::int32_t> windows_;
+    std::vector<std::vector<std::int64_t>> at_month_;
+};
+
 // What a query needs at every moment it evaluates: the settings and T.
 struct QueryContext {
     const Settings* settings = nullptr;
     Instant t{};
     Windows windows{};  // at T
     std::int32_t month_of_t = 0;
+    std::shared_ptr<Boundaries> boundaries;  // the query's cache
 };
 
 QueryContext MakeContext(const Settings& settings, Instant t);
@@ -161,6 +190,7 @@ void ChangeMonths(const ClientFacts& facts,
                   std::int32_t last,
                   const Settings& settings,
                   const Timing& timing,
+                  Boundaries& boundaries,
                   std::vector<std::int32_t>& out);
 
 // The tier scales of every month from `first` to the month of T (the last at T itself): the admin's
