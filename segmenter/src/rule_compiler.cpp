@@ -358,27 +358,36 @@ private:
         if (negative) {
             ++pos_;
         }
-        // A date: four digits, '-', two digits, '-', two digits.
-        if (!negative && pos_ + 10 <= text_.size() && text_[pos_ + 4] == '-') {
+        // A date: four digits, '-', two digits, '-', two digits. Four digits and a '-' before a
+        // digit can only be meant as a date, so any other shape is a malformed date.
+        const bool dated =
+            !negative && pos_ + 5 < text_.size() &&
+            std::all_of(text_.begin() + static_cast<std::ptrdiff_t>(pos_),
+                        text_.begin() + static_cast<std::ptrdiff_t>(pos_ + 4), IsDigit) &&
+            text_[pos_ + 4] == '-' && IsDigit(text_[pos_ + 5]);
+        if (dated) {
             const std::string_view candidate = text_.substr(pos_, 10);
-            const bool shape =
-                candidate[7] == '-' && std::all_of(candidate.begin(), candidate.end(),
-                                                   [](char c) { return IsDigit(c) || c == '-'; });
-            if (shape) {
-                pos_ += 10;
-                if (pos_ < text_.size() && IsNameChar(text_[pos_])) {
-                    return Error(RuleErrorCode::kBadDate, begin, End(),
-                                 "expected a date like 2024-01-31");
-                }
-                const auto day = DayOfText(candidate);
-                if (!day) {
-                    return Error(RuleErrorCode::kBadDate, begin, pos_,
-                                 "'" + std::string(candidate) + "' is not a date");
-                }
-                token.kind = Tok::kDate;
-                token.day = *day;
-                return std::nullopt;
+            const bool shape = candidate.size() == 10 && candidate[7] == '-' &&
+                               std::all_of(candidate.begin(), candidate.end(),
+                                           [](char c) { return IsDigit(c) || c == '-'; });
+            if (!shape) {
+                pos_ += 5;
+                return Error(RuleErrorCode::kBadDate, begin, End(),
+                             "expected a date like 2024-01-31");
             }
+            pos_ += 10;
+            if (pos_ < text_.size() && IsNameChar(text_[pos_])) {
+                return Error(RuleErrorCode::kBadDate, begin, End(),
+                             "expected a date like 2024-01-31");
+            }
+            const auto day = DayOfText(candidate);
+            if (!day) {
+                return Error(RuleErrorCode::kBadDate, begin, pos_,
+                             "'" + std::string(candidate) + "' is not a date");
+            }
+            token.kind = Tok::kDate;
+            token.day = *day;
+            return std::nullopt;
         }
         std::int64_t whole = 0;
         bool overflow = false;

@@ -233,6 +233,39 @@ TEST(RuleSegments, CardFieldListsTheCodesAndMembersGetTheirCompanys) {
     }
 }
 
+TEST(RuleSegments, DrillDownFromStoredCardValuesMatchesMembers) {
+    // The server lists from stored card values: InTier and InRuleSegment must agree with Members.
+    const PortalIndex index = PortalIndex::Build(Portal());
+    const std::vector<RuleSegment> rules = {{"B2C", Compile("client_type = B2C")}};
+    const auto cards = index.AllCards(At(kT), rules);
+    for (const char* tier : {"PLATINUM", "GOLD", ""}) {
+        Selection selection;
+        selection.kind = Selection::Kind::kTier;
+        selection.tier = tier;
+        std::vector<CardRef> listed;
+        for (const Card& card : cards) {
+            if (InTier(card.values, tier) && index.Card(card.ref, At(kT)) &&
+                card.ref != CardRef{CardKind::kContact, 43}) {  // created after T
+                listed.push_back(card.ref);
+            }
+        }
+        EXPECT_EQ(listed, index.Members(selection, At(kT))) << tier;
+    }
+    std::vector<CardRef> listed;
+    for (const Card& card : cards) {
+        if (InRuleSegment(card.values, "B2C") && card.ref != CardRef{CardKind::kContact, 43}) {
+            listed.push_back(card.ref);
+        }
+    }
+    EXPECT_EQ(listed, index.RuleMembers(rules[0].rule, At(kT)));
+    // Members carry their company's codes but are not listed themselves.
+    CardValues member;
+    member.role = Role::kMember;
+    member.rule_segments = {"B2C"};
+    EXPECT_FALSE(InRuleSegment(member, "B2C"));
+    EXPECT_FALSE(InTier(member, ""));
+}
+
 TEST(RuleSegments, RenamedTiersMatchNothing) {
     // A rule compiled against the default tiers, evaluated after the admin set other tiers.
     PortalData p = Portal();

@@ -192,4 +192,9 @@ std::optional<Series> SeriesFromIds(std::string_view mode_id, std::string_view s
 // portal's own; every other series lists clients only.
 bool InSeries(Series series, CardKind kind, const CardValues& values);
 
+// The same for the tiers mode (`tier` a tier code, or "" for the clients in no tier) and for a rule
+// segment (its code), judged from card values that AllCards(t, rules) filled: clients only.
+bool InTier(const CardValues& values, std::string_view tier);
+bool InRuleSegment(const CardValues& values, std::string_view code);
+
 }  // namespace segmenter
