@@ -22,6 +22,7 @@ struct Cloud::Impl {
     int port = 0;
     bool stopped = false;
     std::chrono::milliseconds token_delay{0};
+    int64_t token_requests = 0;
     std::string endpoint_override;
 
     void HandleToken(const httplib::Request& req, httplib::Response& res);
@@ -73,6 +74,7 @@ void Cloud::Impl::HandleToken(const httplib::Request& req, httplib::Response& re
     std::string override_endpoint;
     {
         std::lock_guard lock(mu);
+        ++token_requests;
         delay = token_delay;
         override_endpoint = endpoint_override;
     }
@@ -208,6 +210,11 @@ void Cloud::Stop() {
 void Cloud::SetTokenDelay(std::chrono::milliseconds delay) {
     std::lock_guard lock(impl_->mu);
     impl_->token_delay = delay;
+}
+
+int64_t Cloud::TokenRequests() const {
+    std::lock_guard lock(impl_->mu);
+    return impl_->token_requests;
 }
 
 void Cloud::SetTokenEndpointOverride(const std::string& client_endpoint) {
