@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include <SQLiteCpp/Database.h>
+#include <spdlog/spdlog.h>
 
 #include <fcntl.h>
 #include <sys/stat.h>

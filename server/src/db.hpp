@@ -16,7 +16,8 @@ namespace server {
 // ":memory:" works for tests. Throws SQLite::Exception (or std::runtime_error for the file).
 SQLite::Database OpenDatabase(const std::string& path);
 
-// Creates `dir` (and parents) if missing and sets it to 0700. Throws std::runtime_error.
+// Creates `dir` (and parents) if missing and sets it to 0700. Throws std::runtime_error (for an
+// existing directory the process may not chmod, e.g. another user's, it only logs a warning).
 void EnsurePrivateDirectory(const std::string& dir);
 
 // Creates `path` 0600 if missing (without truncating it) and sets an existing one to 0600.

@@ -167,7 +167,8 @@ json ErrorJson(const std::string& code) {
     }
     if (code == "transport" || code == "timeout" || code == "server_error" ||
         code == "bad_response" || code == "overload" || code == "query_limit" ||
-        code == "operation_limit" || code == "portal_deleted") {
+        code == "operation_limit" || code == "portal_deleted" || code == "untrusted_endpoint" ||
+        code == "answer_too_large") {
         return {{"code", "portal_unreachable"},
                 {"message", "The portal did not answer; the next run tries again."}};
     }

@@ -269,6 +269,19 @@ TEST(Attack, AFirstInstallWithAManagersTokensStoresNothing) {
     EXPECT_TRUE(w.WaitFirstRun(q.member_id));
 }
 
+TEST(Attack, AnAuthorizationServerAnswerNamingAnEndpointThatIsNotHttpsStoresNothing) {
+    World& w = World::Get();
+    TestPortal q = w.NewPortal(908);
+    w.cloud().SetTokenEndpointOverride("gopher://127.0.0.1:70/rest/");
+    auto r =
+        q.portal->InstallApp(w.client_id(), q.admin_id, fakeportal::InstallFlow::kPageThenEvent);
+    w.cloud().SetTokenEndpointOverride("");
+    EXPECT_EQ(r.page_status, 403) << r.page_body;
+    EXPECT_EQ(r.event_status, 403);
+    EXPECT_FALSE(w.app().registry().Find(q.member_id).has_value());
+    EXPECT_FALSE(AnyFileNamed(w.data_dir(), q.member_id));
+}
+
 TEST(Attack, CrmEventsWithTheRightTokenOnlyAskForOneDebouncedRun) {
     World& w = World::Get();
     TestPortal& p = Victim();
