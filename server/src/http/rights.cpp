@@ -256,11 +256,12 @@ std::map<int, std::unordered_set<std::int64_t>> RightsCache::ReadableLinked(
     // Only what was asked for: a portal answering more rows changes nothing.
     for (auto& [type, set] : out) {
         auto asked = ids.find(type);
+        const std::unordered_set<std::int64_t> wanted =
+            asked == ids.end()
+                ? std::unordered_set<std::int64_t>{}
+                : std::unordered_set<std::int64_t>(asked->second.begin(), asked->second.end());
         for (auto it = set.begin(); it != set.end();) {
-            bool wanted =
-                asked != ids.end() &&
-                std::find(asked->second.begin(), asked->second.end(), *it) != asked->second.end();
-            it = wanted ? std::next(it) : set.erase(it);
+            it = wanted.count(*it) != 0 ? std::next(it) : set.erase(it);
         }
     }
     return out;

@@ -2,7 +2,8 @@
 // process) refresh the same portal's expired token at the same moment, 20 times. The refresh
 // token rotates, so any second refresh of one pair would be refused (invalid_grant) and the portal
 // blocked: the authorization server must see every rotated refresh token used exactly once, one
-// refresh per round, and the portal never blocked.
+// refresh per round (so whoever came second adopted the first one's pair), and the portal never
+// blocked.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -168,6 +169,8 @@ TEST(TokenPairs, TheServerAndTheCliRefreshTheSameExpiredToken20TimesWithoutLosin
             ++cli_adoptions;
             ++at;
         }
+        // Both held the expired pair; exactly one of them refreshed, the other adopted its pair.
+        EXPECT_EQ(p.portal->Counters().refreshes, round + 1);
         auto record = app->registry().Find(m);
         ASSERT_TRUE(record.has_value());
         ASSERT_NE(record->state, "blocked") << record->block_code << "\n" << text;
@@ -182,8 +185,9 @@ TEST(TokenPairs, TheServerAndTheCliRefreshTheSameExpiredToken20TimesWithoutLosin
     EXPECT_EQ(counters.refreshes, kRounds);
     EXPECT_EQ(counters.refresh_reuses, 0);
     EXPECT_EQ(counters.refresh_failures, 0);
-    // The CLI did meet the server's refresh (and adopted its pair) in the rounds it came second.
-    EXPECT_GE(cli_adoptions, 1);
+    // In the rounds the server came first the CLI usually met its refresh in flight and adopted
+    // the pair (it logs so); a slow start can miss the window, which is fine: it then reads the
+    // new pair. In the rounds the CLI came first the server always adopted (one refresh a round).
     std::printf("[ figures  ] %d rounds: %lld refreshes, %lld reuses, %d CLI adoptions\n", kRounds,
                 static_cast<long long>(counters.refreshes),
                 static_cast<long long>(counters.refresh_reuses), cli_adoptions);
