@@ -287,7 +287,9 @@ OAuthGrant Lifecycle::TradeFor(const std::string& member_id,
             throw ApiError(503, "portal_unavailable", "the authorization server did not answer");
         }
         if (e.code() == "untrusted_endpoint") {
-            throw Forbidden("portals reached over plain http are not accepted");
+            // The authorization server named an endpoint that is not https (plain http is only
+            // accepted with allow_http_portals).
+            throw Forbidden("portals reached over anything but https are not accepted");
         }
         throw Unauthorized("the request could not be confirmed with Bitrix24");
     }
