@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "crypto.hpp"
+#include "db.hpp"
 #include "http/api.hpp"
 #include "http/http_server.hpp"
 #include "http/lifecycle.hpp"
@@ -29,9 +30,9 @@ std::int64_t UnixNow() {
 }  // namespace
 
 App::App(Config config) : config_(std::move(config)), now_(&UnixNow) {
-    std::filesystem::create_directories(config_.data_dir);
-    registry_ = std::make_unique<Registry>(
-        (std::filesystem::path(config_.data_dir) / "registry.db").string());
+    EnsurePrivateDirectory(config_.data_dir);
+    registry_ =
+        std::make_unique<Registry>(Registry::PathIn(config_.data_dir), TokenCipherFor(config_));
     portals_ = std::make_unique<PortalManager>(config_, *registry_);
     jobs_ = std::make_unique<JobRunner>(*portals_, now_);
     std::string key = config_.session_key;
@@ -43,12 +44,13 @@ App::App(Config config) : config_(std::move(config)), now_(&UnixNow) {
     sessions_ = std::make_unique<http::SessionStore>(key, now_);
     rights_ = std::make_unique<http::RightsCache>(*portals_, config_.rights_cache_s, now_);
     oauth_ = std::make_unique<http::OAuthServer>(config_.oauth_url, config_.client_id,
-                                                 config_.client_secret);
+                                                 config_.client_secret, config_.allow_http_portals);
     auto run_soon = [this](const std::string& member_id, sync::RunKind kind) {
         RunSoon(member_id, kind);
     };
     lifecycle_ = std::make_unique<http::Lifecycle>(config_, *registry_, *portals_, *jobs_,
                                                    *sessions_, *rights_, *oauth_, now_);
+    upkeep_ = std::make_unique<Upkeep>(*registry_, *lifecycle_, now_);
     services_ = std::make_unique<http::Services>(
         http::Services{config_, *registry_, *portals_, *jobs_, *sessions_, *rights_, *oauth_,
                        *lifecycle_, now_, run_soon});
@@ -86,6 +88,7 @@ void App::Start() {
     }
     started_ = true;
     jobs_->Start();
+    upkeep_->Start();
     follow_thread_ = std::thread([this] { FollowUpLoop(); });
     http_thread_ = std::thread([this] { http_->Listen(); });
     // Return once requests are answered (httplib has no readiness hook: poll its flag).
@@ -116,6 +119,7 @@ void App::Stop() {
     if (follow_thread_.joinable()) {
         follow_thread_.join();
     }
+    upkeep_->Stop();
     jobs_->Stop();
     if (started_) {
         spdlog::info("b24seg stopped");

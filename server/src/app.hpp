@@ -8,7 +8,8 @@
 //   ...                         // until SIGTERM
 //   app.Stop();                 // stop accepting, stop jobs (they checkpoint), join threads
 //
-// Construction opens the registry (throws on failure). libcurl must have been initialised by
+// Construction opens the registry (throws on failure, also without B24SEG_TOKEN_KEY unless
+// insecure_plaintext_tokens is on). libcurl must have been initialised by
 // the caller (b24client::CurlGlobal in main). Thread-safety: Bind, Start and Stop belong to the
 // thread that owns the App; everything else is internally synchronised.
 
@@ -26,6 +27,7 @@
 #include "portals.hpp"
 #include "registry.hpp"
 #include "sync/engine.hpp"
+#include "upkeep.hpp"
 
 namespace server {
 
@@ -66,6 +68,7 @@ public:
     http::SessionStore& sessions() { return *sessions_; }
     http::RightsCache& rights() { return *rights_; }
     http::Lifecycle& lifecycle() { return *lifecycle_; }
+    Upkeep& upkeep() { return *upkeep_; }
 
     // Asks for a run now; if the portal is busy, asks again when it is not (checked each second).
     void RunSoon(const std::string& member_id, sync::RunKind kind);
@@ -83,6 +86,7 @@ private:
     std::unique_ptr<http::OAuthServer> oauth_;
     std::unique_ptr<http::Lifecycle> lifecycle_;
     std::unique_ptr<http::Services> services_;
+    std::unique_ptr<Upkeep> upkeep_;
     std::unique_ptr<http::HttpServer> http_;
     std::thread http_thread_;
 

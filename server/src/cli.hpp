@@ -8,6 +8,10 @@
 //          without --wait: ask the running server for a run (it starts within seconds)
 //          with --wait: run it here, printing progress; refused while the portal's run lock is
 //          held (by the server or another CLI)
+//   b24seg purge   <member_id> --config FILE             delete an uninstalled (or blocked)
+//          portal's data and registry row now, without waiting for the grace period
+//   b24seg rekey   --config FILE                         re-encrypt every stored token under
+//          B24SEG_TOKEN_KEY (after a key rotation; B24SEG_TOKEN_KEY_OLD must hold the old key)
 //   b24seg --help | --version
 //
 // Exit codes: 0 done, 1 failure, 2 usage error, 3 a run is already going for the portal.
@@ -20,7 +24,7 @@
 namespace server {
 
 struct CliArgs {
-    std::string command;  // serve portals status sync help version
+    std::string command;  // serve portals status sync purge rekey help version
     std::string config;
     std::string member_id;
     bool full = false;
