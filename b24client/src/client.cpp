@@ -77,6 +77,29 @@ std::string EndpointFromLocation(const std::string& location, const std::string&
     return old_endpoint;
 }
 
+bool IsAcceptableEndpoint(std::string_view endpoint, bool allow_http) {
+    std::string_view rest;
+    if (endpoint.substr(0, 8) == "https://") {
+        rest = endpoint.substr(8);
+    } else if (allow_http && endpoint.substr(0, 7) == "http://") {
+        rest = endpoint.substr(7);
+    } else {
+        return false;
+    }
+    const std::string_view host = rest.substr(0, rest.find_first_of("/?#"));
+    if (host.empty()) {
+        return false;
+    }
+    // No user info ("https://evil@host/"), no spaces or control characters.
+    for (char c : host) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '@' || c == '\\' || u <= 0x20 || u >= 0x7F) {
+            return false;
+        }
+    }
+    return true;
+}
+
 bool IsReadMethod(std::string_view method) {
     const std::string m = NormalizeMethod(method);
     static const std::set<std::string, std::less<>> kReads = {
@@ -96,7 +119,8 @@ bool IsReadMethod(std::string_view method) {
     return last == "list" || last == "get" || last == "fields" || last == "search";
 }
 
-TokenStore::TokenStore(Credentials credentials) : state_(std::make_unique<State>()) {
+TokenStore::TokenStore(Credentials credentials, std::shared_ptr<RefreshCoordinator> coordinator)
+    : state_(std::make_unique<State>()), coordinator_(std::move(coordinator)) {
     Set(std::move(credentials));
 }
 
@@ -115,13 +139,34 @@ void TokenStore::Set(Credentials credentials) {
     state_->creds = std::move(credentials);
 }
 
+namespace {
+detail::TransportOptions TransportOptionsOf(const ClientOptions& o) {
+    detail::TransportOptions t;
+    t.user_agent = o.user_agent;
+    t.verify_tls = o.verify_tls;
+    t.allow_http = o.allow_http;
+    t.max_answer_bytes = o.max_answer_bytes;
+    return t;
+}
+}  // namespace
+
 Client::Impl::Impl(std::shared_ptr<TokenStore> tokens, ClientOptions options)
     : options_(std::move(options)),
-      transport_(options_.user_agent, options_.verify_tls),
+      transport_(TransportOptionsOf(options_)),
       tokens_(std::move(tokens)),
       rng_(std::random_device{}()) {
     clock_ = options_.clock ? options_.clock
                             : (options_.limiter ? options_.limiter->clock() : SystemClock());
+    if (options_.oauth) {
+        AuthServerOptions a;
+        a.allow_http = options_.allow_http;
+        a.request_timeout_s = std::min(options_.request_timeout_s, 30.0);
+        a.connect_timeout_s = options_.connect_timeout_s;
+        a.verify_tls = options_.verify_tls;
+        a.user_agent = options_.user_agent;
+        a.clock = clock_;
+        auth_ = std::make_unique<AuthServer>(*options_.oauth, std::move(a));
+    }
     limiter_ = options_.limiter ? options_.limiter
                                 : std::make_shared<PortalLimiter>(LimitPlan::Standard(), clock_);
     if (!tokens_) {
@@ -266,6 +311,36 @@ void Client::Impl::ChangeEndpoint(const std::string& endpoint) {
     }
 }
 
+Credentials Client::Impl::Trade(const Credentials& from) {
+    for (int attempt = 1;; ++attempt) {
+        CheckCancelled();
+        Stats d;
+        d.refreshes = 1;
+        AddStats(d);
+        try {
+            const TokenGrant grant = auth_->Refresh(from.refresh_token);
+            Credentials fresh = from;
+            fresh.access_token = grant.access_token;
+            if (!grant.refresh_token.empty()) {
+                fresh.refresh_token = grant.refresh_token;
+            }
+            fresh.access_expires_at = grant.expires_at;
+            if (!grant.client_endpoint.empty()) {
+                fresh.endpoint = grant.client_endpoint;
+            }
+            return fresh;
+        } catch (const Error& e) {
+            if (!AuthServer::IsTransient(e) ||
+                attempt >= std::min(3, options_.retry.max_transient_attempts)) {
+                spdlog::warn("b24client: token refresh failed: {} {}", ToString(e.kind()),
+                             e.code());
+                throw;
+            }
+        }
+        Backoff(attempt);
+    }
+}
+
 void Client::Impl::Refresh(const std::string& token_used) {
     TokenStore::State& ts = tokens_->state();
     std::lock_guard single_flight(ts.refresh_mu);
@@ -276,94 +351,49 @@ void Client::Impl::Refresh(const std::string& token_used) {
     if (ts.failed_refresh_error && ts.failed_refresh_token == token_used) {
         throw *ts.failed_refresh_error;
     }
-    auto fail = [&](Error e) {
+    auto fail = [&](const Error& e) {
         ts.failed_refresh_token = token_used;
         ts.failed_refresh_error = e;
         throw e;
     };
-    if (!options_.oauth || current.refresh_token.empty()) {
+    if (!auth_ || current.refresh_token.empty()) {
         fail(Error(ErrorKind::kExpiredToken, "oauth", "expired_token",
                    "access token expired and this client cannot refresh it", 401));
     }
-    const OAuthApp& app = *options_.oauth;
-    detail::HttpRequest req;
-    req.post = false;
-    req.url = app.token_url + (app.token_url.find('?') == std::string::npos ? "?" : "&") +
-              "grant_type=refresh_token&client_id=" + detail::PercentEncode(app.client_id) +
-              "&client_secret=" + detail::PercentEncode(app.client_secret) +
-              "&refresh_token=" + detail::PercentEncode(current.refresh_token);
-    req.timeout_s = std::min(options_.request_timeout_s, 30.0);
-    req.connect_timeout_s = options_.connect_timeout_s;
-
-    for (int attempt = 1;; ++attempt) {
-        CheckCancelled();
-        Stats d;
-        d.refreshes = 1;
-        AddStats(d);
-        // The URL carries the client secret and the refresh token: it is never logged.
-        const detail::HttpResult res = transport_.Perform(req);
-        int status = static_cast<int>(res.status);
-        std::optional<nlohmann::json> body;
-        if (res.failure == detail::TransportFailure::kNone) {
-            body = ParseJson(res.body);
+    Credentials fresh;
+    try {
+        const auto& coordinator = tokens_->coordinator();
+        fresh = coordinator ? coordinator->Refresh(
+                                  current, [this](const Credentials& from) { return Trade(from); })
+                            : Trade(current);
+    } catch (const Error& e) {
+        if (e.kind() == ErrorKind::kCancelled) {
+            throw;
         }
-        const bool has_token = body && body->is_object() &&
-                               Find(*body, "access_token") != nullptr &&
-                               ToString((*body)["access_token"]).has_value();
-        if (res.failure == detail::TransportFailure::kNone && status == 200 && has_token) {
-            Credentials fresh = current;
-            fresh.access_token = *ToString((*body)["access_token"]);
-            if (const auto* r = Find(*body, "refresh_token"); r != nullptr && ToString(*r)) {
-                fresh.refresh_token = *ToString(*r);
-            }
-            std::string new_endpoint;
-            if (const auto* ce = Find(*body, "client_endpoint"); ce != nullptr && ce->is_string()) {
-                new_endpoint = ce->get<std::string>();
-                if (!new_endpoint.empty() && new_endpoint.back() != '/') {
-                    new_endpoint += '/';
-                }
-            }
-            {
-                std::lock_guard lock(ts.mu);
-                ts.creds.access_token = fresh.access_token;
-                ts.creds.refresh_token = fresh.refresh_token;
-                fresh.endpoint = ts.creds.endpoint;
-            }
-            if (!new_endpoint.empty() && new_endpoint != fresh.endpoint) {
-                ChangeEndpoint(new_endpoint);
-                fresh.endpoint = new_endpoint;
-            }
-            spdlog::info("b24client: access token refreshed");
-            if (options_.on_tokens) {
-                options_.on_tokens(fresh);
-            }
-            return;
-        }
-        Classification cls{ErrorKind::kServerError, Disposition::kRetryIfSafe};
-        std::string code;
-        std::string desc;
-        if (res.failure != detail::TransportFailure::kNone) {
-            cls = {res.failure == detail::TransportFailure::kTimeout ? ErrorKind::kTimeout
-                                                                     : ErrorKind::kTransport,
-                   Disposition::kRetryIfSafe};
-            desc = res.failure_detail;
-            status = 0;
-        } else if (body && body->is_object()) {
-            code = ErrorCode(*body);
-            desc = ErrorDescription(*body);
-            cls = code.empty() && status == 200
-                      ? Classification{ErrorKind::kInvalidToken, Disposition::kFinal}
-                      : ClassifyOAuthError(status, code);
-        } else {
-            cls = ClassifyOAuthError(status, "");
-            desc = "the OAuth server sent no JSON";
-        }
-        if (cls.disposition == Disposition::kFinal ||
-            attempt >= std::min(3, options_.retry.max_transient_attempts)) {
-            spdlog::warn("b24client: token refresh failed: {} {}", ToString(cls.kind), code);
-            fail(Error(cls.kind, "oauth", code, desc, status));
-        }
-        Backoff(attempt);
+        fail(e);
+    }
+    if (!fresh.endpoint.empty() && fresh.endpoint.back() != '/') {
+        fresh.endpoint += '/';
+    }
+    if (fresh.endpoint.empty()) {
+        fresh.endpoint = current.endpoint;
+    }
+    if (!IsAcceptableEndpoint(fresh.endpoint, options_.allow_http)) {
+        fail(Error(ErrorKind::kUntrustedEndpoint, "oauth", "",
+                   "the refreshed pair names a portal endpoint that is not https"));
+    }
+    {
+        std::lock_guard lock(ts.mu);
+        ts.creds.access_token = fresh.access_token;
+        ts.creds.refresh_token = fresh.refresh_token;
+        ts.creds.access_expires_at = fresh.access_expires_at;
+    }
+    if (fresh.endpoint != current.endpoint) {
+        ChangeEndpoint(fresh.endpoint);
+    }
+    spdlog::info("b24client: access token refreshed");
+    if (options_.on_tokens) {
+        options_.on_tokens(fresh);
     }
 }
 
@@ -393,8 +423,13 @@ nlohmann::json Client::Impl::Send(std::string_view method,
                 AddStats(d);
             }
         }
-        const double bw = AcquireSlot();
         const Credentials creds = GetCredentials();
+        if (!IsAcceptableEndpoint(creds.endpoint, options_.allow_http)) {
+            // Nothing, and no token, goes to an endpoint that is not https.
+            throw Error(ErrorKind::kUntrustedEndpoint, method_name, "",
+                        "the portal endpoint is not https (plain http needs allow_http)");
+        }
+        const double bw = AcquireSlot();
         params["auth"] = creds.access_token;
 
         detail::HttpRequest req;
@@ -426,6 +461,16 @@ nlohmann::json Client::Impl::Send(std::string_view method,
             Backoff(transient_attempts);
         };
 
+        if (res.failure == detail::TransportFailure::kTooLarge) {
+            throw Error(ErrorKind::kAnswerTooLarge, method_name, "",
+                        "the answer exceeded " + std::to_string(options_.max_answer_bytes) +
+                            " bytes and was cut off",
+                        static_cast<int>(res.status));
+        }
+        if (res.failure == detail::TransportFailure::kProtocol) {
+            throw Error(ErrorKind::kUntrustedEndpoint, method_name, "",
+                        "the endpoint's scheme is not allowed");
+        }
         if (res.failure != detail::TransportFailure::kNone) {
             transient(res.failure == detail::TransportFailure::kTimeout ? ErrorKind::kTimeout
                                                                         : ErrorKind::kTransport,
@@ -437,7 +482,15 @@ nlohmann::json Client::Impl::Send(std::string_view method,
             if (++redirects > 5) {
                 throw Error(ErrorKind::kApi, method_name, "", "too many redirects", status);
             }
-            ChangeEndpoint(EndpointFromLocation(res.location, creds.endpoint));
+            const std::string moved = EndpointFromLocation(res.location, creds.endpoint);
+            if (!IsAcceptableEndpoint(moved, options_.allow_http)) {
+                // A portal's rename redirect may not lead anywhere but to another https host.
+                spdlog::warn("b24client: {} redirected to an endpoint that is not https; refused",
+                             method_name);
+                throw Error(ErrorKind::kUntrustedEndpoint, method_name, "",
+                            "redirect to an endpoint that is not https refused", status);
+            }
+            ChangeEndpoint(moved);
             Stats d;
             d.redirects = 1;
             AddStats(d);

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "b24client/client.hpp"
+#include "b24client/oauth.hpp"
 #include "transport.hpp"
 
 namespace b24client {
@@ -66,12 +67,15 @@ public:
 
 private:
     void Refresh(const std::string& token_used);
+    // One trade of `from`'s refresh token at the authorization server, with retries.
+    Credentials Trade(const Credentials& from);
     void ChangeEndpoint(const std::string& endpoint);
 
     ClientOptions options_;
     std::shared_ptr<PortalLimiter> limiter_;
     std::shared_ptr<Clock> clock_;
     detail::Transport transport_;
+    std::unique_ptr<AuthServer> auth_;  // null without options_.oauth
 
     std::shared_ptr<TokenStore> tokens_;
 

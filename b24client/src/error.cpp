@@ -82,6 +82,10 @@ std::string_view ToString(ErrorKind kind) {
             return "api";
         case ErrorKind::kProtocol:
             return "protocol";
+        case ErrorKind::kAnswerTooLarge:
+            return "answer_too_large";
+        case ErrorKind::kUntrustedEndpoint:
+            return "untrusted_endpoint";
         case ErrorKind::kCancelled:
             return "cancelled";
         case ErrorKind::kWaitTooLong:

@@ -7,7 +7,6 @@
 namespace b24client::detail {
 namespace {
 
-constexpr std::size_t kMaxBody = 512u * 1024u * 1024u;
 constexpr std::size_t kMaxIdleHandles = 16;
 
 struct CurlDeleter {
@@ -17,13 +16,20 @@ struct SlistDeleter {
     void operator()(curl_slist* l) const noexcept { curl_slist_free_all(l); }
 };
 
+struct Sink {
+    std::string* out = nullptr;
+    std::size_t max = 0;
+    bool overflow = false;
+};
+
 size_t WriteBody(char* data, size_t size, size_t n, void* user) {
-    auto* out = static_cast<std::string*>(user);
+    auto* sink = static_cast<Sink*>(user);
     const size_t bytes = size * n;
-    if (out->size() + bytes > kMaxBody) {
-        return 0;  // aborts the transfer: nothing legitimate is this large
+    if (sink->out->size() + bytes > sink->max) {
+        sink->overflow = true;
+        return 0;  // aborts the transfer (CURLE_WRITE_ERROR)
     }
-    out->append(data, bytes);
+    sink->out->append(data, bytes);
     return bytes;
 }
 
@@ -37,8 +43,7 @@ struct Transport::Handle {
     std::unique_ptr<CURL, CurlDeleter> curl;
 };
 
-Transport::Transport(std::string user_agent, bool verify_tls)
-    : user_agent_(std::move(user_agent)), verify_tls_(verify_tls) {}
+Transport::Transport(TransportOptions options) : options_(std::move(options)) {}
 
 Transport::~Transport() = default;
 
@@ -92,15 +97,23 @@ HttpResult Transport::Perform(const HttpRequest& request) {
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(c, CURLOPT_USERAGENT, user_agent_.c_str());
+    curl_easy_setopt(c, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    // Only the schemes we call, also for redirects (not followed anyway; a second line of defence).
+    const char* protocols = options_.allow_http ? "http,https" : "https";
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protocols);
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
+    // A declared Content-Length above the cap ends the transfer before the body is read.
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+                     static_cast<curl_off_t>(options_.max_answer_bytes));
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, Millis(request.timeout_s));
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, Millis(request.connect_timeout_s));
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, verify_tls_ ? 1L : 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, verify_tls_ ? 2L : 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
+    Sink sink{&result.body, options_.max_answer_bytes, false};
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &WriteBody);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &result.body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
     if (request.post) {
         curl_easy_setopt(c, CURLOPT_POST, 1L);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
@@ -112,9 +125,17 @@ HttpResult Transport::Perform(const HttpRequest& request) {
 
     const CURLcode rc = curl_easy_perform(c);
     if (rc != CURLE_OK) {
-        result.failure = rc == CURLE_OPERATION_TIMEDOUT ? TransportFailure::kTimeout
-                                                        : TransportFailure::kConnection;
+        if (sink.overflow || rc == CURLE_FILESIZE_EXCEEDED) {
+            result.failure = TransportFailure::kTooLarge;
+        } else if (rc == CURLE_UNSUPPORTED_PROTOCOL) {
+            result.failure = TransportFailure::kProtocol;
+        } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+            result.failure = TransportFailure::kTimeout;
+        } else {
+            result.failure = TransportFailure::kConnection;
+        }
         result.failure_detail = curl_easy_strerror(rc);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &result.status);
         result.body.clear();
         // A failed handle may hold a half-dead connection: drop it rather than reuse it.
         return result;

@@ -2,7 +2,13 @@
 // HTTP over libcurl: persistent connections (a pool of easy handles, each keeping its own
 // connection cache), gzip, timeouts, no automatic redirects (the client handles portal
 // renames itself so that a POST stays a POST). Thread-safe: each Perform borrows a handle.
+//
+// Restrictions, the same for every request of the process's two kinds of callers (the portal's
+// REST client and the authorization-server client): libcurl may speak https only (plus plain
+// http when `allow_http`), for requests and for redirects; answers are capped at
+// `max_answer_bytes` after decompression (kTooLarge, the transfer is cut off).
 
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,7 +25,20 @@ struct HttpRequest {
     double connect_timeout_s = 10.0;
 };
 
-enum class TransportFailure { kNone, kTimeout, kConnection };
+enum class TransportFailure {
+    kNone,
+    kTimeout,
+    kConnection,
+    kTooLarge,  // the answer passed max_answer_bytes; the transfer was cut off
+    kProtocol,  // a URL whose scheme is not allowed (libcurl refused it)
+};
+
+struct TransportOptions {
+    std::string user_agent = "b24seg-b24client/0.1";
+    bool verify_tls = true;
+    bool allow_http = false;  // plain http next to https (local test portals only)
+    std::size_t max_answer_bytes = 64u * 1024u * 1024u;
+};
 
 struct HttpResult {
     TransportFailure failure = TransportFailure::kNone;
@@ -32,20 +51,20 @@ struct HttpResult {
 
 class Transport {
 public:
-    Transport(std::string user_agent, bool verify_tls);
+    explicit Transport(TransportOptions options);
     ~Transport();
     Transport(const Transport&) = delete;
     Transport& operator=(const Transport&) = delete;
 
     HttpResult Perform(const HttpRequest& request);
+    const TransportOptions& options() const { return options_; }
 
 private:
     struct Handle;
     std::unique_ptr<Handle> Borrow();
     void Return(std::unique_ptr<Handle> h);
 
-    std::string user_agent_;
-    bool verify_tls_;
+    TransportOptions options_;
     std::mutex mu_;
     std::vector<std::unique_ptr<Handle>> idle_;
 };

@@ -16,6 +16,14 @@ export interface Boot {
     installFinishNeeded: boolean;
 }
 
+/** A linked record the user may not read in the portal: no name, no link (server/API.md). */
+export interface HiddenRef {
+    hidden: true;
+}
+
+/** A linked contact or company: readable (id and name) or hidden. */
+export type Linked = { id: number; name: string } | HiddenRef;
+
 export type ModeId = 'directories' | 'clients' | 'payments' | 'frequency' | 'no_payments';
 
 export interface Series {
@@ -44,7 +52,7 @@ export interface ListItem {
     name: string;
     phones: string[];
     emails: string[];
-    company: { id: number; name: string } | null;
+    company: Linked | null;
     assignedBy: { id: number; name: string } | null;
     createdAt: string | null;
     lifecycle: string | null;
@@ -66,13 +74,9 @@ export interface ListPage {
     items: ListItem[];
 }
 
-export interface ClientPayment {
-    date: string;
-    source: 'deal' | 'invoice';
-    id: number;
-    title: string;
-    path: string;
-}
+export type ClientPayment =
+    | { date: string; source: 'deal' | 'invoice'; id: number; title: string; path: string; hidden?: false }
+    | { date: string; source: 'deal' | 'invoice'; hidden: true };
 
 export interface Client {
     kind: EntityKind;
@@ -80,7 +84,7 @@ export interface Client {
     name: string;
     role: 'member' | 'client' | 'not_client';
     clientType: string | null;
-    parentCompany: { id: number; name: string } | null;
+    parentCompany: Linked | null;
     lifecycle: string | null;
     frequency: string | null;
     lastPayment: string | null;
@@ -90,7 +94,7 @@ export interface Client {
     paymentsList: ClientPayment[];
     dialogs: { count: number; last: string | null } | null;
     channels: string[];
-    members?: { id: number; name: string }[];
+    members?: Linked[];
 }
 
 export interface Run {

@@ -27,6 +27,7 @@ before(async () => {
         `export { pl } from ${JSON.stringify(path.join(src, 'i18n/pl.ts'))};`,
         `export { isSafePortalPath } from ${JSON.stringify(path.join(src, 'frame.ts'))};`,
         `export { validSettings } from ${JSON.stringify(path.join(src, 'views/admin.ts'))};`,
+        `export * as linked from ${JSON.stringify(path.join(src, 'views/linked.ts'))};`,
     ].join('\n'));
     const out = path.join(dir, 'bundle.mjs');
     await esbuild.build({
@@ -149,4 +150,27 @@ test('settings: 1 ≤ active < lost ≤ 120, whole numbers', () => {
     assert.ok(!m.validSettings({ activeMonths: 0, lostMonths: 6 }));
     assert.ok(!m.validSettings({ activeMonths: 6, lostMonths: 121 }));
     assert.ok(!m.validSettings({ activeMonths: 6.5, lostMonths: 18 }));
+});
+
+test('linked records: a hidden one shows "no access" in every language, without a name or a link', () => {
+    const expected = { en: 'No access', ru: 'Нет доступа', de: 'Kein Zugriff', pl: 'Brak dostępu' };
+    for (const [lang, text] of Object.entries(expected)) {
+        m.i18n.setLang(lang);
+        const company = m.linked.linkedLabel({ hidden: true }, m.linked.companyPath);
+        assert.deepEqual(company, { text, path: null, hidden: true }, lang);
+        const payment = m.linked.paymentLabel({ date: '2025-01-02T10:00:00+03:00', source: 'deal', hidden: true });
+        assert.deepEqual(payment, { text, path: null, hidden: true }, lang);
+        assert.notEqual(m.i18n.t('card.role.memberHidden'), '', lang);
+        assert.ok(!m.i18n.t('card.role.memberHidden').includes('{company}'), lang);
+    }
+    m.i18n.setLang('en');
+    assert.deepEqual(m.linked.linkedLabel({ id: 7, name: 'ООО Ромашка' }, m.linked.companyPath),
+        { text: 'ООО Ромашка', path: '/crm/company/details/7/', hidden: false });
+    assert.deepEqual(m.linked.linkedLabel({ id: 12, name: '' }, m.linked.contactPath),
+        { text: '#12', path: '/crm/contact/details/12/', hidden: false });
+    assert.deepEqual(m.linked.paymentLabel({ date: 'x', source: 'invoice', id: 5, title: 'Inv 5', path: '/crm/type/31/details/5/' }),
+        { text: 'Inv 5', path: '/crm/type/31/details/5/', hidden: false });
+    assert.equal(m.linked.isHidden({ id: 1, name: 'a' }), false);
+    assert.equal(m.linked.isHidden(null), false);
+    assert.equal(m.linked.isHidden({ hidden: true }), true);
 });

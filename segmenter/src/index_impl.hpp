@@ -14,6 +14,8 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <vector>
@@ -23,6 +25,7 @@
 #include "segmenter/model.hpp"
 #include "segmenter/portal_index.hpp"
 #include "segmenter/results.hpp"
+#include "segmenter/turnover.hpp"
 
 namespace segmenter {
 
@@ -31,6 +34,7 @@ namespace detail {
 // What a client is, independently of T.
 struct ClientFacts {
     std::vector<PaymentInfo> payments;          // sorted by (date.utc, source, id)
+    std::vector<std::int64_t> cumulative;       // base amounts of payments[0..i], saturating
     std::int64_t first_request_utc = kNever;    // earliest DATE_CREATE of an owned deal or invoice
     std::int64_t first_request_local = kNever;  // the same, earliest by local time as written
     std::int64_t first_dialog_utc = kNever;     // earliest activity of the client or its members
@@ -72,6 +76,7 @@ struct InvoiceRow {
 
 struct ActivityRow {
     bool alive = false;
+    bool app_created = false;  // b24seg's own: indexed nowhere, never a dialog
     std::int64_t id = 0;
     Instant created;
     std::vector<Binding> bindings;  // as given (moved in); see ForEachEntity
@@ -157,6 +162,17 @@ private:
     std::vector<std::uint32_t> slots_;
 };
 
+// A client as the queries walk them: a client company or a B2C contact.
+struct ClientView {
+    std::int64_t key = kNoKey;  // CompanyKey / ContactKey
+    CardRef card{};
+    Instant created{};
+    const ClientFacts* facts = nullptr;
+    const Contact* contact = nullptr;  // a B2C client
+    const Company* company = nullptr;  // a client company
+    ClientType type = ClientType::kB2C;
+};
+
 // The T-dependent evaluation of a client (SEGMENTS.md §4).
 struct Evaluation {
     Lifecycle lifecycle = Lifecycle::kNoContacts;
@@ -178,6 +194,22 @@ Windows WindowsAt(Instant t, const Settings& settings);
 Evaluation Evaluate(const ClientFacts& facts, Instant t, const Windows& windows);
 // The number of payments dated at or before `t` (they are a prefix of the sorted list).
 std::size_t PaymentsUpTo(const std::vector<PaymentInfo>& payments, Instant t);
+// The number of payments dated at or before the UTC second `utc`.
+std::size_t PaymentsUpToUtc(const std::vector<PaymentInfo>& payments, std::int64_t utc);
+// The base amounts of payments [from, to) of a client (indices into facts.payments).
+std::int64_t AmountBetween(const ClientFacts& facts, std::size_t from, std::size_t to);
+// Fills payments[i].base_amount from their amounts and currencies, and `cumulative`.
+void ConvertAmounts(ClientFacts& facts, std::span<const Currency> currencies);
+
+// Window turnover (payments later than t - months, at or before t) and lifetime turnover at t.
+std::int64_t TurnoverAt(const ClientFacts& facts, Instant t, std::int32_t months);
+// Payments later than the UTC second `after` and at or before `upto`.
+std::int64_t TurnoverBetween(const ClientFacts& facts, std::int64_t after, std::int64_t upto);
+std::int64_t LifetimeAt(const ClientFacts& facts, Instant t);
+// Tier scales (tier_scale.cpp). RankScale reorders `positive` (turnovers > 0 of the ranked
+// clients).
+TierScale AdminScale(const std::vector<Tier>& tiers);
+TierScale RankScale(std::span<std::int64_t> positive);
 
 // The date of a won deal's payment and of a paid invoice's payment (README: "Payment dates").
 Instant DealPaymentDate(const Deal& deal);
@@ -194,15 +226,71 @@ public:
 
     // Queries (queries.cpp, series.cpp).
     std::optional<CardValues> Card(CardRef card, Instant t) const;
+    std::optional<CardValues> Card(CardRef card, Instant t, const TierScale& scale) const;
+    TierScale TiersAt(Instant t) const;
+
+    // Calls f(const detail::ClientView&) for every client: companies (by slot), then B2C contacts.
+    template <class F>
+    void ForEachClient(F&& f) const {
+        for (const detail::CompanyRow& row : companies_.rows()) {
+            if (row.alive && !row.data.is_my_company) {
+                f(detail::ClientView{detail::CompanyKey(row.data.id),
+                                     {CardKind::kCompany, row.data.id},
+                                     row.data.created,
+                                     &row.facts,
+                                     nullptr,
+                                     &row.data,
+                                     ClientType::kB2B});
+            }
+        }
+        for (const detail::ContactRow& row : contacts_.rows()) {
+            if (row.alive && row.primary == 0) {
+                f(detail::ClientView{detail::ContactKey(row.data.id),
+                                     {CardKind::kContact, row.data.id},
+                                     row.data.created,
+                                     &row.facts,
+                                     &row.data,
+                                     nullptr,
+                                     ClientType::kB2C});
+            }
+        }
+    }
     std::vector<segmenter::Card> AllCards(Instant t) const;
     std::optional<ClientDetail> Detail(CardRef card, Instant t) const;
     MonthlySeries Series(Instant t) const;
     PortalIndex::Counts counts() const;
 
+    // The month the series start with (README: "First month").
+    std::int32_t FirstMonth(std::int32_t month_of_t) const;
+    // The fifteen series per breakdown cell; cells_of(contact, company, cells) gives a card's
+    // cells.
+    using CellsOf = std::function<void(const Contact*, const Company*, std::vector<std::size_t>&)>;
+    std::vector<MonthlySeries> SeriesByCell(Instant t,
+                                            std::size_t cell_count,
+                                            const CellsOf& cells_of) const;
+
+    // Tiers, rules, breakdowns, movement (analysis.cpp).
+    TierSeries Tiers(Instant t) const;
+    std::vector<segmenter::Card> AllCards(Instant t, std::span<const RuleSegment> rules) const;
+    std::int64_t RuleCount(const CompiledRule& rule, Instant t) const;
+    std::vector<CardRef> RuleMembers(const CompiledRule& rule, Instant t) const;
+    RuleSegmentSeries RuleSeries(std::span<const RuleSegment> rules, Instant t) const;
+    Breakdown BreakdownSeries(const Dimension& dimension, Instant t) const;
+    Breakdown BreakdownTiers(const Dimension& dimension, Instant t) const;
+    Breakdown BreakdownRule(const RuleSegment& rule, const Dimension& dimension, Instant t) const;
+    std::vector<CardRef> Members(const Selection& selection, Instant t) const;
+    std::vector<std::string> DimensionValues(CardRef card, const Dimension& dimension) const;
+    std::optional<StateSnapshot> States(YearMonth month, Instant t) const;
+    std::optional<ClientHistory> History(CardRef card, Instant t) const;
+
     Settings settings_;
+    // Bumped by Apply and set_settings: cached results of older states are stale.
+    std::uint64_t generation_ = 0;
 
 private:
     struct Pending;
+    void UpsertCurrency(Currency&& currency, Pending& pending);
+    void RemoveCurrency(const std::string& code, Pending& pending);
 
     // Raw row changes; each notes in `pending` what it may have affected.
     void RemoveContact(std::int64_t id, Pending& pending);
@@ -265,6 +353,16 @@ private:
     detail::MultiIndex invoices_by_deal_;      // deal id -> invoices bound to it
     detail::MultiIndex activities_by_entity_;  // contact/company key -> activities bound to it
     detail::FlatMap<std::int32_t> requisite_count_;  // contact/company key -> requisites
+    std::vector<Currency> currencies_;               // crm.currency.list, one row per code
+
+    // The last tier ranking (TiersAt), shared by concurrent readers.
+    struct ScaleCache {
+        std::uint64_t generation = 0;
+        Instant t;
+        TierScale scale;
+    };
+    mutable std::mutex scale_mutex_;
+    mutable std::optional<ScaleCache> scale_cache_;
 
     // Scratch for RecomputeClient: a deal or invoice is looked at once per client.
     std::vector<std::uint32_t> deal_seen_;

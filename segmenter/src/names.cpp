@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <array>
 #include <string_view>
 
@@ -129,6 +130,19 @@ bool InSeries(Series series, CardKind kind, const CardValues& values) {
             return lifecycle_is(Lifecycle::kNoContacts);
     }
     return false;
+}
+
+bool InTier(const CardValues& values, std::string_view tier) {
+    if (values.role != Role::kClient) {
+        return false;
+    }
+    return values.tier ? *values.tier == tier : tier.empty();
+}
+
+bool InRuleSegment(const CardValues& values, std::string_view code) {
+    return values.role == Role::kClient &&
+           std::find(values.rule_segments.begin(), values.rule_segments.end(), code) !=
+               values.rule_segments.end();
 }
 
 }  // namespace segmenter

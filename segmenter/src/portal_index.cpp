@@ -40,7 +40,8 @@ const Settings& PortalIndex::settings() const {
 }
 
 void PortalIndex::set_settings(Settings settings) {
-    impl_->settings_ = settings;
+    impl_->settings_ = std::move(settings);
+    ++impl_->generation_;
 }
 
 std::optional<CardValues> PortalIndex::Card(CardRef card, Instant t) const {
@@ -82,6 +83,7 @@ struct PortalIndex::Impl::Pending {
     detail::KeySet entities;             // contact/company keys whose own signals changed
     detail::KeySet clients;              // client keys whose facts must be recomputed
     detail::KeySet cards;                // card keys whose values may have changed
+    bool currencies = false;             // the currency table changed: every amount converts anew
 };
 
 namespace {
@@ -169,6 +171,7 @@ void PortalIndex::Impl::Reserve(const PortalData& rows) {
 }
 
 std::vector<CardRef> PortalIndex::Impl::Apply(Changes changes) {
+    ++generation_;
     Pending pending;
     pending.bulk = contacts_.size() == 0 && companies_.size() == 0 && deals_.size() == 0 &&
                    invoices_.size() == 0 && activities_.size() == 0 && requisites_.size() == 0;
@@ -206,8 +209,14 @@ std::vector<CardRef> PortalIndex::Impl::Apply(Changes changes) {
     for (const std::int64_t id : removed.companies) {
         RemoveCompany(id, pending);
     }
+    for (const std::string& code : removed.currencies) {
+        RemoveCurrency(code, pending);
+    }
 
     PortalData& upsert = changes.upsert;
+    for (Currency& currency : upsert.currencies) {
+        UpsertCurrency(std::move(currency), pending);
+    }
     for (Company& company : upsert.companies) {
         UpsertCompany(std::move(company), pending);
     }
@@ -324,11 +333,31 @@ void PortalIndex::Impl::RemoveActivity(std::int64_t id, Pending& pending) {
     if (!slot) {
         return;
     }
-    ForEachEntity(activities_[*slot].bindings, [&](std::int64_t entity) {
-        activities_by_entity_.remove(entity, *slot);
-        pending.entities.insert(entity);
-    });
+    if (!activities_[*slot].app_created) {
+        ForEachEntity(activities_[*slot].bindings, [&](std::int64_t entity) {
+            activities_by_entity_.remove(entity, *slot);
+            pending.entities.insert(entity);
+        });
+    }
     activities_.release(id, *slot);
+}
+
+// The table is tiny: a linear search by code.
+void PortalIndex::Impl::UpsertCurrency(Currency&& currency, Pending& pending) {
+    pending.currencies = true;
+    for (Currency& row : currencies_) {
+        if (row.code == currency.code) {
+            row = std::move(currency);
+            return;
+        }
+    }
+    currencies_.push_back(std::move(currency));
+}
+
+void PortalIndex::Impl::RemoveCurrency(const std::string& code, Pending& pending) {
+    const auto before = currencies_.size();
+    std::erase_if(currencies_, [&](const Currency& row) { return row.code == code; });
+    pending.currencies = pending.currencies || currencies_.size() != before;
 }
 
 void PortalIndex::Impl::RemoveRequisite(std::int64_t id, Pending& pending) {
@@ -441,7 +470,7 @@ void PortalIndex::Impl::UpsertActivity(Activity&& activity, Pending& pending) {
     bool inserted = false;
     const std::uint32_t slot = activities_.acquire(id, &inserted);
     detail::ActivityRow& row = activities_[slot];
-    if (!inserted) {
+    if (!inserted && !row.app_created) {
         ForEachEntity(row.bindings, [&](std::int64_t entity) {
             activities_by_entity_.remove(entity, slot);
             pending.entities.insert(entity);
@@ -450,6 +479,10 @@ void PortalIndex::Impl::UpsertActivity(Activity&& activity, Pending& pending) {
     row.id = id;
     row.created = activity.created;
     row.bindings = std::move(activity.bindings);
+    row.app_created = activity.app_created;
+    if (row.app_created) {
+        return;  // SEGMENTS.md §3: b24seg's own activities are no dialogs
+    }
     ForEachEntity(row.bindings, [&](std::int64_t entity) {
         activities_by_entity_.add(entity, slot);
         if (!pending.bulk) {
@@ -653,8 +686,8 @@ void PortalIndex::Impl::Propagate(Pending& pending) {
     }
     for (const std::int64_t client : pending.clients.keys()) {
         RecomputeClient(client);
-        if (pending.bulk) {
-            continue;
+        if (pending.bulk || pending.currencies) {
+            continue;  // with new rates, every card is touched below
         }
         pending.cards.insert(client);
         if (IsCompanyKey(client)) {
@@ -662,6 +695,28 @@ void PortalIndex::Impl::Propagate(Pending& pending) {
                 for (const std::uint32_t member : row->members) {
                     pending.cards.insert(ContactKey(contacts_[member].data.id));
                 }
+            }
+        }
+    }
+
+    // New rates change amounts everywhere; the facts just recomputed already have them.
+    if (pending.currencies && !pending.bulk) {
+        for (detail::ContactRow& row : contacts_.rows()) {
+            if (!row.alive) {
+                continue;
+            }
+            pending.cards.insert(ContactKey(row.data.id));
+            if (row.primary == 0 && !pending.clients.contains(ContactKey(row.data.id))) {
+                detail::ConvertAmounts(row.facts, currencies_);
+            }
+        }
+        for (detail::CompanyRow& row : companies_.rows()) {
+            if (!row.alive) {
+                continue;
+            }
+            pending.cards.insert(CompanyKey(row.data.id));
+            if (!pending.clients.contains(CompanyKey(row.data.id))) {
+                detail::ConvertAmounts(row.facts, currencies_);
             }
         }
     }
@@ -814,8 +869,8 @@ void PortalIndex::Impl::GatherRecords(std::int64_t client,
         // Every owned deal is a request while the client has no payment (README: "Requests").
         note_request(row.data.created);
         if (DealIsPayment(row)) {
-            facts.payments.push_back(
-                {detail::DealPaymentDate(row.data), PaymentSource::kDeal, row.data.id});
+            facts.payments.push_back({detail::DealPaymentDate(row.data), PaymentSource::kDeal,
+                                      row.data.id, row.data.opportunity, row.data.currency_id});
         }
     }
     const auto invoices =
@@ -834,7 +889,7 @@ void PortalIndex::Impl::GatherRecords(std::int64_t client,
             facts.payments.push_back(
                 {detail::InvoicePaymentDate(row.data),
                  row.data.legacy ? PaymentSource::kLegacyInvoice : PaymentSource::kInvoice,
-                 row.data.id});
+                 row.data.id, row.data.opportunity, row.data.currency_id});
         }
     }
 }
@@ -904,6 +959,7 @@ void PortalIndex::Impl::RecomputeClient(std::int64_t client) {
                   }
                   return a.id < b.id;
               });
+    detail::ConvertAmounts(*facts, currencies_);
 }
 
 PortalIndex::Counts PortalIndex::Impl::counts() const {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "index_impl.hpp"
+#include "segmenter/turnover.hpp"
 
 namespace segmenter::detail {
 
@@ -33,10 +34,35 @@ Windows WindowsAt(Instant t, const Settings& settings) {
 }
 
 std::size_t PaymentsUpTo(const std::vector<PaymentInfo>& payments, Instant t) {
+    return PaymentsUpToUtc(payments, t.utc);
+}
+
+std::size_t PaymentsUpToUtc(const std::vector<PaymentInfo>& payments, std::int64_t utc) {
     const auto end = std::upper_bound(
-        payments.begin(), payments.end(), t.utc,
-        [](std::int64_t utc, const PaymentInfo& payment) { return utc < payment.date.utc; });
+        payments.begin(), payments.end(), utc,
+        [](std::int64_t when, const PaymentInfo& payment) { return when < payment.date.utc; });
     return static_cast<std::size_t>(end - payments.begin());
+}
+
+std::int64_t AmountBetween(const ClientFacts& facts, std::size_t from, std::size_t to) {
+    if (to <= from) {
+        return 0;
+    }
+    const std::int64_t upto = facts.cumulative[to - 1];
+    return from == 0 ? upto : upto - facts.cumulative[from - 1];
+}
+
+// README "Turnover": the paid invoice's amount, or the won deal's, each converted and rounded on
+// its own; a payment in an unknown currency adds nothing.
+void ConvertAmounts(ClientFacts& facts, std::span<const Currency> currencies) {
+    facts.cumulative.resize(facts.payments.size());
+    std::int64_t running = 0;
+    for (std::size_t i = 0; i < facts.payments.size(); ++i) {
+        PaymentInfo& payment = facts.payments[i];
+        payment.base_amount = ToBaseAmount(payment.amount, payment.currency, currencies);
+        running = AddAmounts(running, payment.base_amount.value_or(0));
+        facts.cumulative[i] = running;
+    }
 }
 
 Evaluation Evaluate(const ClientFacts& facts, Instant t, const Windows& windows) {

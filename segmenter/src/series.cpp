@@ -17,6 +17,7 @@
 
 #include "civil.hpp"
 #include "index_impl.hpp"
+#include "timeline.hpp"
 
 namespace segmenter {
 
@@ -56,32 +57,9 @@ constexpr Series FrequencySeries(Frequency frequency) {
     return Series::kNone;
 }
 
-// Local seconds of the first second of month `index`.
-std::int64_t MonthStartLocal(std::int32_t index) {
-    const YearMonth month = FromMonthIndex(index);
-    return detail::DaysFromCivil(month.year, month.month, 1) * detail::kSecondsPerDay;
-}
-
-// Local seconds of (end of month `index`) - `months` calendar months: the window boundary of §4
-// at month-end t, on the local clock.
-std::int64_t WindowBoundaryLocal(std::int32_t index, std::int32_t months) {
-    const Instant end_of_month{MonthStartLocal(index + 1) - 1, 0};
-    return AddMonths(end_of_month, -months).utc;
-}
-
-// The first month M >= month_of_payment whose window boundary (end of M - months) is at or after
-// the payment, i.e. from which the payment no longer lies inside the window.
-std::int32_t MonthLeavingWindow(std::int64_t payment_local,
-                                std::int32_t month_of_payment,
-                                std::int32_t months) {
-    // The boundary of month_of_payment + months lies in month_of_payment itself; one month later it
-    // lies after it. So at most two steps.
-    std::int32_t month = month_of_payment + months;
-    while (WindowBoundaryLocal(month, months) < payment_local) {
-        ++month;
-    }
-    return month;
-}
+using detail::MonthLeavingWindow;
+using detail::MonthStartLocal;
+using detail::WindowBoundaryLocal;
 
 struct State {
     Lifecycle lifecycle = Lifecycle::kNoContacts;
@@ -91,15 +69,24 @@ struct State {
 
 class Sweep {
 public:
-    Sweep(std::int32_t first_month, std::int32_t month_of_t, const Settings& settings)
+    Sweep(std::int32_t first_month,
+          std::int32_t month_of_t,
+          const Settings& settings,
+          std::size_t cells = 1)
         : first_(first_month),
           last_(month_of_t),
           active_months_(detail::WindowMonths(settings.active_months)),
-          lost_months_(detail::WindowMonths(settings.lost_months)) {
-        for (auto& delta : delta_) {
-            delta.assign(static_cast<std::size_t>(last_ - first_ + 1), 0);
+          lost_months_(detail::WindowMonths(settings.lost_months)),
+          delta_(cells) {
+        for (auto& cell : delta_) {
+            for (auto& delta : cell) {
+                delta.assign(static_cast<std::size_t>(last_ - first_ + 1), 0);
+            }
         }
     }
+
+    // The breakdown cell that the following calls count in.
+    void set_cell(std::size_t cell) { cell_ = cell; }
 
     void Created(Series series, Instant created) {
         const std::int32_t month = detail::MonthIndexOfLocal(created.LocalSeconds());
@@ -164,12 +151,12 @@ public:
     }
 
     // Running sums for the months before the month of T.
-    void Accumulate(MonthlySeries& out) const {
+    void Accumulate(MonthlySeries& out, std::size_t cell) const {
         const std::size_t count = out.month_count;
         for (std::size_t s = 0; s < kSeriesCount; ++s) {
             std::int64_t running = 0;
             for (std::size_t i = 0; i + 1 < count; ++i) {
-                running += delta_[s][i];
+                running += delta_[cell][s][i];
                 out.values[s][i] = running;
             }
         }
@@ -213,23 +200,22 @@ private:
     }
 
     void Add(Series series, std::int32_t month, std::int64_t delta) {
-        delta_[SeriesIndex(series)][static_cast<std::size_t>(month - first_)] += delta;
+        delta_[cell_][SeriesIndex(series)][static_cast<std::size_t>(month - first_)] += delta;
     }
 
     std::int32_t first_;
     std::int32_t last_;
     std::int32_t active_months_;
     std::int32_t lost_months_;
-    std::array<std::vector<std::int64_t>, kSeriesCount> delta_;
+    std::vector<std::array<std::vector<std::int64_t>, kSeriesCount>> delta_;  // per cell
+    std::size_t cell_ = 0;
     std::vector<std::int64_t> payments_;  // scratch: one client's payments, local seconds
     std::vector<std::int32_t> months_;    // scratch: one client's change months
 };
 
 }  // namespace
 
-MonthlySeries PortalIndex::Impl::Series(Instant t) const {
-    const std::int32_t month_of_t = MonthIndex(MonthOf(t));
-
+std::int32_t PortalIndex::Impl::FirstMonth(std::int32_t month_of_t) const {
     // The charts start with the first contact or client company (README: "First month").
     std::int32_t first = month_of_t;
     for (const detail::ContactRow& row : contacts_.rows()) {
@@ -242,18 +228,38 @@ MonthlySeries PortalIndex::Impl::Series(Instant t) const {
             first = std::min(first, detail::MonthIndexOfLocal(row.data.created.LocalSeconds()));
         }
     }
+    return first;
+}
 
-    MonthlySeries out;
-    out.first_month = FromMonthIndex(first);
-    out.month_count = static_cast<std::size_t>(month_of_t - first + 1);
-    for (auto& values : out.values) {
-        values.assign(out.month_count, 0);
+MonthlySeries PortalIndex::Impl::Series(Instant t) const {
+    return SeriesByCell(t, 1,
+                        [](const Contact*, const Company*, std::vector<std::size_t>& cells) {
+                            cells.assign(1, 0);
+                        })
+        .front();
+}
+
+std::vector<MonthlySeries> PortalIndex::Impl::SeriesByCell(Instant t,
+                                                           std::size_t cell_count,
+                                                           const CellsOf& cells_of) const {
+    const std::int32_t month_of_t = MonthIndex(MonthOf(t));
+    const std::int32_t first = FirstMonth(month_of_t);
+
+    std::vector<MonthlySeries> out(cell_count);
+    for (MonthlySeries& series : out) {
+        series.first_month = FromMonthIndex(first);
+        series.month_count = static_cast<std::size_t>(month_of_t - first + 1);
+        for (auto& values : series.values) {
+            values.assign(series.month_count, 0);
+        }
     }
-    std::array<std::int64_t, kSeriesCount> today{};
-    const auto count_today = [&](segmenter::Series series) { ++today[SeriesIndex(series)]; };
+    std::vector<std::array<std::int64_t, kSeriesCount>> today(cell_count);
+    std::size_t cell = 0;
+    const auto count_today = [&](segmenter::Series series) { ++today[cell][SeriesIndex(series)]; };
 
-    Sweep sweep(first, month_of_t, settings_);
+    Sweep sweep(first, month_of_t, settings_, cell_count);
     const detail::Windows windows = detail::WindowsAt(t, settings_);
+    std::vector<std::size_t> cells;
     const auto client = [&](segmenter::Series type, Instant created,
                             const detail::ClientFacts& facts) {
         sweep.Client(type, created, facts);
@@ -270,28 +276,40 @@ MonthlySeries PortalIndex::Impl::Series(Instant t) const {
         if (!row.alive) {
             continue;
         }
-        sweep.Created(segmenter::Series::kContacts, row.data.created);
-        if (row.data.created.utc <= t.utc) {
-            count_today(segmenter::Series::kContacts);
-        }
-        if (row.primary == 0) {
-            client(segmenter::Series::kB2C, row.data.created, row.facts);
+        cells_of(&row.data, nullptr, cells);
+        for (const std::size_t c : cells) {
+            cell = c;
+            sweep.set_cell(c);
+            sweep.Created(segmenter::Series::kContacts, row.data.created);
+            if (row.data.created.utc <= t.utc) {
+                count_today(segmenter::Series::kContacts);
+            }
+            if (row.primary == 0) {
+                client(segmenter::Series::kB2C, row.data.created, row.facts);
+            }
         }
     }
     for (const detail::CompanyRow& row : companies_.rows()) {
         if (!row.alive || row.data.is_my_company) {
             continue;
         }
-        sweep.Created(segmenter::Series::kCompanies, row.data.created);
-        if (row.data.created.utc <= t.utc) {
-            count_today(segmenter::Series::kCompanies);
+        cells_of(nullptr, &row.data, cells);
+        for (const std::size_t c : cells) {
+            cell = c;
+            sweep.set_cell(c);
+            sweep.Created(segmenter::Series::kCompanies, row.data.created);
+            if (row.data.created.utc <= t.utc) {
+                count_today(segmenter::Series::kCompanies);
+            }
+            client(segmenter::Series::kB2B, row.data.created, row.facts);
         }
-        client(segmenter::Series::kB2B, row.data.created, row.facts);
     }
 
-    sweep.Accumulate(out);
-    for (std::size_t s = 0; s < kSeriesCount; ++s) {
-        out.values[s].back() = today[s];
+    for (std::size_t c = 0; c < cell_count; ++c) {
+        sweep.Accumulate(out[c], c);
+        for (std::size_t s = 0; s < kSeriesCount; ++s) {
+            out[c].values[s].back() = today[c][s];
+        }
     }
     return out;
 }

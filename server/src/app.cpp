@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "crypto.hpp"
+#include "db.hpp"
 #include "http/api.hpp"
 #include "http/http_server.hpp"
 #include "http/lifecycle.hpp"
@@ -31,9 +32,9 @@ std::int64_t UnixNow() {
 }  // namespace
 
 App::App(Config config) : config_(std::move(config)), now_(&UnixNow) {
-    std::filesystem::create_directories(config_.data_dir);
-    registry_ = std::make_unique<Registry>(
-        (std::filesystem::path(config_.data_dir) / "registry.db").string());
+    EnsurePrivateDirectory(config_.data_dir);
+    registry_ =
+        std::make_unique<Registry>(Registry::PathIn(config_.data_dir), TokenCipherFor(config_));
     portals_ = std::make_unique<PortalManager>(config_, *registry_);
     jobs_ = std::make_unique<JobRunner>(*portals_, now_, &health_);
     std::string key = config_.session_key;
@@ -46,7 +47,7 @@ App::App(Config config) : config_(std::move(config)), now_(&UnixNow) {
     rights_ = std::make_unique<http::RightsCache>(*portals_, config_.rights_cache_s, now_,
                                                   config_.user_wait_ms);
     oauth_ = std::make_unique<http::OAuthServer>(config_.oauth_url, config_.client_id,
-                                                 config_.client_secret);
+                                                 config_.client_secret, config_.allow_http_portals);
     auto run_soon = [this](const std::string& member_id, sync::RunKind kind) {
         RunSoon(member_id, kind);
     };
@@ -76,6 +77,7 @@ App::App(Config config) : config_(std::move(config)), now_(&UnixNow) {
                               {"refusedTooLarge", st.refused_too_large},
                               {"timedOut", st.timed_out}};
     };
+    upkeep_ = std::make_unique<Upkeep>(*registry_, *lifecycle_, now_);
     services_ = std::make_unique<http::Services>(
         http::Services{config_, *registry_, *portals_, *jobs_, *sessions_, *rights_, *oauth_,
                        *lifecycle_, now_, run_soon, health_, http_stats});
@@ -113,6 +115,7 @@ void App::Start() {
     started_ = true;
     RefreshHealth();
     jobs_->Start();
+    upkeep_->Start();
     follow_thread_ = std::thread([this] { FollowUpLoop(); });
     health_thread_ = std::thread([this] { HealthLoop(); });
     http_->Start();
@@ -136,6 +139,7 @@ void App::Stop() {
     if (health_thread_.joinable()) {
         health_thread_.join();
     }
+    upkeep_->Stop();
     jobs_->Stop();
     if (started_) {
         spdlog::info("b24seg stopped");

@@ -10,7 +10,8 @@
 //
 // Background loops (job workers, scheduler, follow-ups, health) run every iteration under
 // Health::Guard: an exception is logged and counted (/healthz), never the end of the process.
-// Construction opens the registry (throws on failure). libcurl must have been initialised by
+// Construction opens the registry (throws on failure, also without B24SEG_TOKEN_KEY unless
+// insecure_plaintext_tokens is on). libcurl must have been initialised by
 // the caller (b24client::CurlGlobal in main). Thread-safety: Bind, Start and Stop belong to the
 // thread that owns the App; everything else is internally synchronised.
 
@@ -31,6 +32,7 @@
 #include "portals.hpp"
 #include "registry.hpp"
 #include "sync/engine.hpp"
+#include "upkeep.hpp"
 
 namespace server {
 
@@ -74,6 +76,7 @@ public:
     Health& health() { return health_; }
     // Rebuilds /healthz's snapshot now (the health loop does it every 2 s).
     void RefreshHealth();
+    Upkeep& upkeep() { return *upkeep_; }
 
     // Asks for a run now; if the portal is busy, asks again when it is not (checked each second).
     void RunSoon(const std::string& member_id, sync::RunKind kind);
@@ -94,6 +97,7 @@ private:
     std::unique_ptr<http::OAuthServer> oauth_;
     std::unique_ptr<http::Lifecycle> lifecycle_;
     std::unique_ptr<http::Services> services_;
+    std::unique_ptr<Upkeep> upkeep_;
     std::unique_ptr<http::HttpServer> http_;
 
     std::mutex follow_mutex_;

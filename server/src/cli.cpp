@@ -16,6 +16,7 @@
 #include "app.hpp"
 #include "b24client/error.hpp"
 #include "config.hpp"
+#include "crypto.hpp"
 #include "db.hpp"
 #include "http/util.hpp"
 #include "jobs.hpp"
@@ -77,17 +78,18 @@ std::int32_t OffsetOf(PortalDb& db) {
 }
 
 std::string RegistryPath(const Config& config) {
-    return (std::filesystem::path(config.data_dir) / "registry.db").string();
+    return Registry::PathIn(config.data_dir);
 }
 
-// The CLI reads an existing registry; it never creates one in a mistyped data directory.
+// The CLI reads an existing registry; it never creates one in a mistyped data directory. Opening
+// it with the key encrypts what is not yet under it (as the server does at start).
 std::unique_ptr<Registry> OpenRegistry(const Config& config, std::ostream& err) {
     if (!std::filesystem::exists(RegistryPath(config))) {
         err << "b24seg: no registry at " << RegistryPath(config)
             << " (no portal installed yet, or a wrong data_dir)\n";
         return nullptr;
     }
-    return std::make_unique<Registry>(RegistryPath(config));
+    return std::make_unique<Registry>(RegistryPath(config), TokenCipherFor(config));
 }
 
 std::string DbPathOf(const Config& config, const PortalRecord& record) {
@@ -358,6 +360,61 @@ int Sync(const Config& config, const CliArgs& args, std::ostream& out, std::ostr
     return code;
 }
 
+int Purge(const Config& config,
+          const std::string& member_id,
+          std::ostream& out,
+          std::ostream& err) {
+    auto registry = OpenRegistry(config, err);
+    if (!registry) {
+        return 1;
+    }
+    auto record = registry->Find(member_id);
+    if (!record) {
+        err << "b24seg: unknown portal " << member_id << "\n";
+        return 1;
+    }
+    if (record->state != "blocked") {
+        err << "b24seg: portal " << member_id << " is " << record->state
+            << "; only an uninstalled (or blocked) portal can be purged\n";
+        return 1;
+    }
+    PortalManager portals(config, *registry);
+    FileLock run_lock(portals.LockPath(member_id));
+    if (!run_lock.locked()) {
+        err << "b24seg: a run is going for this portal; try again when it ends\n";
+        return 3;
+    }
+    std::string path = DbPathOf(config, *record);
+    {
+        auto lease = portals.token_backend().Acquire(member_id);
+        registry->Delete(member_id);
+    }
+    portals.Forget(member_id);
+    for (const char* suffix : {"", "-wal", "-shm", "-journal", ".tokens.lock", ".lock"}) {
+        std::error_code ec;
+        std::filesystem::remove(path + suffix, ec);
+    }
+    spdlog::info("portal {}: purged by the operator", member_id);
+    out << "portal " << member_id << " purged: its database files and registry row are deleted\n";
+    return 0;
+}
+
+int Rekey(const Config& config, std::ostream& out, std::ostream& err) {
+    if (config.token_key.empty()) {
+        err << "b24seg: rekey needs B24SEG_TOKEN_KEY (the new key; B24SEG_TOKEN_KEY_OLD the old "
+               "one)\n";
+        return 2;
+    }
+    auto registry = OpenRegistry(config, err);
+    if (!registry) {
+        return 1;
+    }
+    auto cipher = TokenCipherFor(config);
+    out << registry->reencrypted_at_open() << " token value(s) re-encrypted; every stored token "
+        << "is now under key " << cipher->key_id() << "\n";
+    return 0;
+}
+
 }  // namespace
 
 std::string CliUsage() {
@@ -367,6 +424,8 @@ std::string CliUsage() {
            "  b24seg status  <member_id> --config FILE\n"
            "  b24seg sync    <member_id> [--full] [--wait] --config FILE\n"
            "  b24seg clear   <member_id> [--wait] --config FILE\n"
+           "  b24seg purge   <member_id> --config FILE\n"
+           "  b24seg rekey   --config FILE\n"
            "  b24seg --help | --version\n"
            "\n"
            "serve    runs the app server until SIGTERM or SIGINT\n"
@@ -377,9 +436,14 @@ std::string CliUsage() {
            "         portal's pulled data first (\"clear and refresh\")\n"
            "clear    recovers from a damaged portal database: moves it aside, starts an empty\n"
            "         one and rebuilds it from the portal with a full run (--wait: here)\n"
+           "purge    deletes an uninstalled (or blocked) portal's data and registry row now,\n"
+           "         instead of after the grace period\n"
+           "rekey    re-encrypts every stored token under B24SEG_TOKEN_KEY (key rotation: put\n"
+           "         the previous key in B24SEG_TOKEN_KEY_OLD)\n"
            "\n"
-           "Secrets come from the environment: B24SEG_CLIENT_ID, B24SEG_CLIENT_SECRET,\n"
-           "B24SEG_SESSION_KEY. See deploy/config.example.json for the file.\n";
+           "Secrets come from the environment only: B24SEG_CLIENT_SECRET, B24SEG_SESSION_KEY,\n"
+           "B24SEG_TOKEN_KEY (+ B24SEG_TOKEN_KEY_OLD); B24SEG_CLIENT_ID may be in the file.\n"
+           "See deploy/config.example.json for the file.\n";
 }
 
 CliArgs ParseCliArgs(const std::vector<std::string>& args) {
@@ -420,9 +484,10 @@ CliArgs ParseCliArgs(const std::vector<std::string>& args) {
     }
     out.command = positional[0];
     std::size_t want = 1;
-    if (out.command == "status" || out.command == "sync" || out.command == "clear") {
+    if (out.command == "status" || out.command == "sync" || out.command == "clear" ||
+        out.command == "purge") {
         want = 2;
-    } else if (out.command != "serve" && out.command != "portals") {
+    } else if (out.command != "serve" && out.command != "portals" && out.command != "rekey") {
         out.error = "unknown command " + out.command;
         return out;
     }
@@ -481,6 +546,12 @@ int RunCli(const CliArgs& args, std::ostream& out, std::ostream& err) {
         }
         if (args.command == "clear") {
             return Clear(config, args, out, err);
+        }
+        if (args.command == "purge") {
+            return Purge(config, args.member_id, out, err);
+        }
+        if (args.command == "rekey") {
+            return Rekey(config, out, err);
         }
     } catch (const std::exception& e) {
         err << "b24seg: " << e.what() << "\n";

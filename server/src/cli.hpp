@@ -12,6 +12,10 @@
 //          the recovery from a damaged portal database: moves the portal's database files aside
 //          (<file>.damaged-<time>), creates an empty one and asks for a full run that rebuilds
 //          everything from the portal (with --wait: runs it here); refused while a run is going
+//   b24seg purge   <member_id> --config FILE             delete an uninstalled (or blocked)
+//          portal's data and registry row now, without waiting for the grace period
+//   b24seg rekey   --config FILE                         re-encrypt every stored token under
+//          B24SEG_TOKEN_KEY (after a key rotation; B24SEG_TOKEN_KEY_OLD must hold the old key)
 //   b24seg --help | --version
 //
 // Exit codes: 0 done, 1 failure, 2 usage error, 3 a run is already going for the portal.
@@ -24,7 +28,7 @@
 namespace server {
 
 struct CliArgs {
-    std::string command;  // serve portals status sync clear help version
+    std::string command;  // serve portals status sync clear purge rekey help version
     std::string config;
     std::string member_id;
     bool full = false;

@@ -2,11 +2,14 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
+
+#include "crypto.hpp"
 
 namespace server {
 
@@ -31,9 +34,10 @@ const std::set<std::string>& KnownKeys() {
                                                "frontend_dir",
                                                "oauth_url",
                                                "client_id",
-                                               "client_secret",
-                                               "session_key",
                                                "allow_http_portals",
+                                               "insecure_plaintext_tokens",
+                                               "uninstall_grace_hours",
+                                               "max_answer_bytes",
                                                "max_parallel_jobs",
                                                "incremental_interval_s",
                                                "recompute_interval_s",
@@ -63,6 +67,17 @@ const std::set<std::string>& KnownKeys() {
     return keys;
 }
 
+// Secrets never belong in a file that is copied, versioned and readable by the service's admins.
+const std::map<std::string, std::string>& SecretKeys() {
+    static const std::map<std::string, std::string> keys = {
+        {"client_secret", "B24SEG_CLIENT_SECRET"},
+        {"session_key", "B24SEG_SESSION_KEY"},
+        {"token_key", "B24SEG_TOKEN_KEY"},
+        {"token_key_old", "B24SEG_TOKEN_KEY_OLD"},
+    };
+    return keys;
+}
+
 }  // namespace
 
 void ApplyEnvironment(Config& config) {
@@ -74,6 +89,8 @@ void ApplyEnvironment(Config& config) {
     env("B24SEG_CLIENT_ID", config.client_id);
     env("B24SEG_CLIENT_SECRET", config.client_secret);
     env("B24SEG_SESSION_KEY", config.session_key);
+    env("B24SEG_TOKEN_KEY", config.token_key);
+    env("B24SEG_TOKEN_KEY_OLD", config.token_key_old);
     env("B24SEG_DATA_DIR", config.data_dir);
 }
 
@@ -138,6 +155,18 @@ void Validate(const Config& c) {
     if (c.user_wait_ms < 0 || c.user_wait_ms > 60000) {
         fail("user_wait_ms must be 0..60000");
     }
+    if (c.uninstall_grace_hours < 0 || c.uninstall_grace_hours > 24 * 365) {
+        fail("uninstall_grace_hours must be 0..8760");
+    }
+    if (c.max_answer_bytes < (1u << 20)) {
+        fail("max_answer_bytes must be at least 1 MiB");
+    }
+    if (!c.token_key.empty()) {
+        ParseTokenKey(c.token_key, "config: B24SEG_TOKEN_KEY");
+    }
+    if (!c.token_key_old.empty()) {
+        ParseTokenKey(c.token_key_old, "config: B24SEG_TOKEN_KEY_OLD");
+    }
     static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error"};
     if (levels.count(c.log_level) == 0) {
         fail("log_level must be one of trace, debug, info, warn, error");
@@ -159,6 +188,11 @@ Config LoadConfig(const std::string& path) {
             throw std::runtime_error("config: " + path + " is not a JSON object");
         }
         for (const auto& [key, value] : j.items()) {
+            if (auto secret = SecretKeys().find(key); secret != SecretKeys().end()) {
+                throw std::runtime_error(
+                    "config: '" + key + "' is a secret and is not read from the config file; set " +
+                    secret->second + " in the environment instead");
+            }
             if (KnownKeys().count(key) == 0) {
                 throw std::runtime_error("config: unknown key '" + key + "'");
             }
@@ -170,9 +204,10 @@ Config LoadConfig(const std::string& path) {
         Read(j, "frontend_dir", c.frontend_dir);
         Read(j, "oauth_url", c.oauth_url);
         Read(j, "client_id", c.client_id);
-        Read(j, "client_secret", c.client_secret);
-        Read(j, "session_key", c.session_key);
         Read(j, "allow_http_portals", c.allow_http_portals);
+        Read(j, "insecure_plaintext_tokens", c.insecure_plaintext_tokens);
+        Read(j, "uninstall_grace_hours", c.uninstall_grace_hours);
+        Read(j, "max_answer_bytes", c.max_answer_bytes);
         Read(j, "max_parallel_jobs", c.max_parallel_jobs);
         Read(j, "incremental_interval_s", c.incremental_interval_s);
         Read(j, "recompute_interval_s", c.recompute_interval_s);

@@ -2,6 +2,7 @@
 // The server's configuration: a JSON file for everything, the environment for secrets.
 // Every field has a safe default; deploy/config.example.json documents each key.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -25,17 +26,34 @@ struct Config {
     // Bitrix24's authorization server (token refresh). Tests point it at the test portal.
     std::string oauth_url = "https://oauth.bitrix.info/oauth/token/";
 
-    // The app's credentials from the partner area. Set them through the environment
-    // (B24SEG_CLIENT_ID, B24SEG_CLIENT_SECRET), not in the file.
+    // The app's credentials from the partner area. client_id may be in the file or in
+    // B24SEG_CLIENT_ID; the secret only in the environment (B24SEG_CLIENT_SECRET).
     std::string client_id;
     std::string client_secret;
 
-    // Key for the frontend's signed sessions (B24SEG_SESSION_KEY, at least 32 characters).
-    // Empty: a random key per process start (sessions then end with the process).
+    // Key for the frontend's signed sessions (B24SEG_SESSION_KEY, at least 32 characters; only
+    // from the environment). Empty: a random key per process start (sessions then end with the
+    // process).
     std::string session_key;
+
+    // Key that encrypts the tokens in the registry (B24SEG_TOKEN_KEY: 64 hex characters or the
+    // base64 of 32 bytes; only from the environment), and the previous key during a rotation
+    // (B24SEG_TOKEN_KEY_OLD, read for decryption only). As given; ParseTokenKey reads them.
+    std::string token_key;
+    std::string token_key_old;
+    // Without a token key the server refuses to start unless this is on: tokens are then stored
+    // in the clear. For tests and the demo only.
+    bool insecure_plaintext_tokens = false;
 
     // Accept portals reached over plain http. Only for local test portals.
     bool allow_http_portals = false;
+
+    // After a confirmed uninstall with "delete data" (CLEAN=1) the portal's data is kept this
+    // long, so that a re-install gets it back; then the purge removes it.
+    int uninstall_grace_hours = 72;
+
+    // The largest answer accepted from a portal (after decompression); larger ones are cut off.
+    std::size_t max_answer_bytes = 64u * 1024u * 1024u;
 
     // Background work.
     int max_parallel_jobs = 4;          // sync jobs of different portals at once
@@ -87,12 +105,14 @@ struct Config {
     std::string log_level = "info";
 };
 
-// Reads the JSON file (missing keys keep defaults; unknown keys are an error, so typos surface),
-// applies environment overrides for secrets, and validates. Throws std::runtime_error with a
-// message naming the offending key. An empty path means defaults plus environment.
+// Reads the JSON file (missing keys keep defaults; unknown keys are an error, so typos surface;
+// secret keys are refused with the name of the environment variable to use), applies environment
+// overrides for secrets, and validates. Throws std::runtime_error with a message naming the
+// offending key. An empty path means defaults plus environment.
 Config LoadConfig(const std::string& path);
 
-// Applies B24SEG_CLIENT_ID, B24SEG_CLIENT_SECRET, B24SEG_SESSION_KEY, B24SEG_DATA_DIR if set.
+// Applies B24SEG_CLIENT_ID, B24SEG_CLIENT_SECRET, B24SEG_SESSION_KEY, B24SEG_TOKEN_KEY,
+// B24SEG_TOKEN_KEY_OLD, B24SEG_DATA_DIR if set.
 void ApplyEnvironment(Config& config);
 
 // Throws std::runtime_error describing the first invalid value.

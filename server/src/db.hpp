@@ -1,6 +1,8 @@
 #pragma once
-// Opening SQLite databases the way every part of the server needs them, and the storage failures
-// an operator must see (server/README.md "When things fail").
+// Opening SQLite databases the way every part of the server needs them, the file modes of
+// everything stored (the data directory is 0700 and every database file, with its -wal and -shm,
+// and lock file 0600, set by the code itself whatever the process umask), and the storage
+// failures an operator must see (server/README.md "When things fail").
 
 #include <cstdint>
 #include <exception>
@@ -14,7 +16,9 @@ namespace server {
 
 // Opens (creating if needed) a database file in WAL mode with foreign keys on, a busy timeout,
 // and synchronous=NORMAL (durable at checkpoints, safe against application crashes, which is what
-// the resumable sync relies on). ":memory:" works for tests. Throws SQLite::Exception.
+// the resumable sync relies on). The file is created 0600 before SQLite opens it (SQLite gives
+// its -wal and -shm the database's mode), and an existing file, -wal and -shm are set to 0600.
+// ":memory:" works for tests. Throws SQLite::Exception (or std::runtime_error for the file).
 SQLite::Database OpenDatabase(const std::string& path);
 
 // A storage failure, classified for operators and the API:
@@ -40,5 +44,16 @@ std::string StorageCode(const std::exception& e, SQLite::Database* db = nullptr)
 // PRAGMA quick_check on an open database. Throws StorageError("database_corrupt") naming `what`
 // (the file) when SQLite finds damage or the file is not a database.
 void CheckIntegrity(SQLite::Database& db, const std::string& what);
+
+// Creates `dir` (and parents) if missing and sets it to 0700. Throws std::runtime_error (for an
+// existing directory the process may not chmod, e.g. another user's, it only logs a warning).
+void EnsurePrivateDirectory(const std::string& dir);
+
+// Creates `path` 0600 if missing (without truncating it) and sets an existing one to 0600.
+// Throws std::runtime_error.
+void EnsurePrivateFile(const std::string& path);
+
+// Sets an existing file to 0600 (no-op when missing).
+void RestrictFileIfPresent(const std::string& path);
 
 }  // namespace server

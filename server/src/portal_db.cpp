@@ -1036,6 +1036,14 @@ void PortalDb::AddDirty(const std::string& entity, std::int64_t id) {
     q.exec();
 }
 
+bool PortalDb::Has(const std::string& entity, std::int64_t id) {
+    CheckEntity(entity);
+    std::lock_guard lock(mutex_);
+    SQLite::Statement q(db_, "SELECT 1 FROM " + entity + " WHERE id = ?");
+    q.bind(1, id);
+    return q.executeStep();
+}
+
 std::map<std::string, std::vector<std::int64_t>> PortalDb::Dirty() {
     std::lock_guard lock(mutex_);
     SQLite::Statement q(db_, "SELECT entity, id FROM dirty ORDER BY entity, id");

@@ -257,6 +257,8 @@ public:
 
     // --- ids reported by events, for the next incremental run
     void AddDirty(const std::string& entity, std::int64_t id);
+    // Whether a row of `entity` with this id is stored (events about others need no note).
+    bool Has(const std::string& entity, std::int64_t id);
     std::map<std::string, std::vector<std::int64_t>> Dirty();
     void RemoveDirty(const std::map<std::string, std::vector<std::int64_t>>& ids);
     std::map<std::string, std::vector<std::int64_t>> TakeDirty();  // reads and clears

@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "db.hpp"
 #include "sync/segment_bridge.hpp"
 
 #include <sys/stat.h>
@@ -19,6 +20,16 @@ std::int64_t UnixNow() {
                std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
+
+std::string HostOfEndpoint(std::string endpoint) {
+    if (auto p = endpoint.find("://"); p != std::string::npos) {
+        endpoint = endpoint.substr(p + 3);
+    }
+    if (auto p = endpoint.find('/'); p != std::string::npos) {
+        endpoint = endpoint.substr(0, p);
+    }
+    return endpoint;
+}
 }  // namespace
 
 segmenter::Instant PortalNow(PortalDb& db, std::int64_t now_utc) {
@@ -28,9 +39,16 @@ segmenter::Instant PortalNow(PortalDb& db, std::int64_t now_utc) {
 
 PortalManager::PortalManager(const Config& config,
                              Registry& registry,
-                             std::shared_ptr<b24client::Clock> clock)
-    : config_(config), registry_(registry), clock_(std::move(clock)) {
-    std::filesystem::create_directories(config_.data_dir);
+                             std::shared_ptr<b24client::Clock> clock,
+                             std::shared_ptr<TokenBackend> tokens)
+    : config_(config),
+      registry_(registry),
+      clock_(std::move(clock)),
+      token_backend_(std::move(tokens)) {
+    EnsurePrivateDirectory(config_.data_dir);
+    if (!token_backend_) {
+        token_backend_ = std::make_shared<FileTokenBackend>(registry_, config_.data_dir);
+    }
 }
 
 PortalRecord PortalManager::Require(const std::string& member_id) {
@@ -64,7 +82,8 @@ std::shared_ptr<b24client::PortalLimiter> PortalManager::Limiter(const std::stri
 }
 
 std::shared_ptr<b24client::Client> PortalManager::AdminClient(const std::string& member_id,
-                                                              b24client::CancelToken cancel) {
+                                                              b24client::CancelToken cancel,
+                                                              int max_transient_attempts) {
     PortalRecord record = Require(member_id);
     b24client::ClientOptions options;
     options.limiter = Limiter(member_id);
@@ -72,20 +91,18 @@ std::shared_ptr<b24client::Client> PortalManager::AdminClient(const std::string&
     options.oauth =
         b24client::OAuthApp{config_.client_id, config_.client_secret, config_.oauth_url};
     options.cancel = std::move(cancel);
+    options.allow_http = config_.allow_http_portals;
+    options.max_answer_bytes = config_.max_answer_bytes;
+    if (max_transient_attempts > 0) {
+        options.retry.max_transient_attempts = max_transient_attempts;
+        options.request_timeout_s = 30.0;
+    }
     // Batches may take up to half the portal's 60 s request cap: fuller batches, fewer requests.
     options.target_batch_seconds = 20.0;
+    // Refreshed pairs are stored by the token store's coordinator (before they are used).
     Registry* registry = &registry_;
-    options.on_tokens = [registry, member_id](const b24client::Credentials& c) {
-        registry->UpdateTokens(member_id, c.access_token, c.refresh_token, UnixNow() + 3600);
-    };
     options.on_endpoint_changed = [registry, member_id](const std::string& endpoint) {
-        std::string domain = endpoint;
-        if (auto p = domain.find("://"); p != std::string::npos) {
-            domain = domain.substr(p + 3);
-        }
-        if (auto p = domain.find('/'); p != std::string::npos) {
-            domain = domain.substr(0, p);
-        }
+        std::string domain = HostOfEndpoint(endpoint);
         spdlog::info("portal {} moved to {}", member_id, domain);
         registry->UpdateEndpoint(member_id, endpoint, domain);
     };
@@ -97,7 +114,9 @@ std::shared_ptr<b24client::TokenStore> PortalManager::Tokens(const PortalRecord&
     auto& store = tokens_[record.member_id];
     if (!store) {
         store = std::make_shared<b24client::TokenStore>(
-            b24client::Credentials{record.endpoint, record.access_token, record.refresh_token});
+            b24client::Credentials{record.endpoint, record.access_token, record.refresh_token,
+                                   record.access_expires_at},
+            std::make_shared<PortalRefreshCoordinator>(token_backend_, record.member_id));
     }
     return store;
 }
@@ -106,11 +125,17 @@ void PortalManager::SetTokens(const std::string& member_id,
                               const std::string& access_token,
                               const std::string& refresh_token,
                               std::int64_t access_expires_at) {
-    registry_.UpdateTokens(member_id, access_token, refresh_token, access_expires_at);
+    {
+        // Under the lease: a refresh in another process either finished before (and its pair is
+        // replaced here) or starts after (and adopts this pair).
+        auto lease = token_backend_->Acquire(member_id);
+        registry_.UpdateTokens(member_id, access_token, refresh_token, access_expires_at);
+    }
     PortalRecord record = Require(member_id);
     std::lock_guard lock(mutex_);
     if (auto it = tokens_.find(member_id); it != tokens_.end()) {
-        it->second->Set(b24client::Credentials{record.endpoint, access_token, refresh_token});
+        it->second->Set(b24client::Credentials{record.endpoint, access_token, refresh_token,
+                                               access_expires_at});
     }
 }
 
@@ -126,6 +151,8 @@ std::shared_ptr<b24client::Client> PortalManager::UserClient(const std::string& 
     options.max_wait_s = config_.user_wait_ms / 1000.0;
     options.connect_timeout_s = 5.0;
     options.request_timeout_s = 15.0;
+    options.allow_http = config_.allow_http_portals;
+    options.max_answer_bytes = config_.max_answer_bytes;
     return std::make_shared<b24client::Client>(
         b24client::Credentials{record.endpoint, access_token, ""}, std::move(options));
 }
@@ -221,7 +248,7 @@ void PortalManager::DeletePortalData(const std::string& member_id) {
     }
     Forget(member_id);
     if (!path.empty()) {
-        for (const char* suffix : {"", "-wal", "-shm", ".lock"}) {
+        for (const char* suffix : {"", "-wal", "-shm", ".lock", "-journal", ".tokens.lock"}) {
             std::error_code ec;
             std::filesystem::remove(path + suffix, ec);
         }

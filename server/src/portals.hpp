@@ -18,6 +18,7 @@
 #include "portal_db.hpp"
 #include "registry.hpp"
 #include "segmenter/segmenter.hpp"
+#include "token_sync.hpp"
 
 namespace server {
 
@@ -29,10 +30,13 @@ struct PortalSnapshot {
 
 class PortalManager {
 public:
-    // `clock`: the time source of every limiter (tests pass a scaled one).
+    // `clock`: the time source of every limiter (tests pass a scaled one). `tokens`: where the
+    // admin token pairs live and how their refreshes are serialised across processes (default:
+    // FileTokenBackend over `registry` and config.data_dir). Creates the data directory (0700).
     PortalManager(const Config& config,
                   Registry& registry,
-                  std::shared_ptr<b24client::Clock> clock = b24client::SystemClock());
+                  std::shared_ptr<b24client::Clock> clock = b24client::SystemClock(),
+                  std::shared_ptr<TokenBackend> tokens = nullptr);
 
     const Config& config() const { return config_; }
     Registry& registry() { return registry_; }
@@ -40,20 +44,25 @@ public:
     // The portal's limiter (created with the plan the registry holds).
     std::shared_ptr<b24client::PortalLimiter> Limiter(const std::string& member_id);
 
-    // A client with the installing admin's stored tokens: refreshed tokens are stored in the
-    // registry, a renamed portal's new endpoint too. Throws std::runtime_error for an unknown
-    // portal. `cancel` (optional) is checked between its requests. Every admin client of a portal
-    // shares one token store, so concurrent callers trigger one refresh (the refresh token
-    // rotates: a second refresh with the same token would fail).
+    // A client with the installing admin's stored tokens: a renamed portal's new endpoint is
+    // stored in the registry. Throws std::runtime_error for an unknown portal. `cancel`
+    // (optional) is checked between its requests. Every admin client of a portal shares one
+    // token store, whose refreshes go through a PortalRefreshCoordinator (token_sync.hpp): one
+    // refresh at a time across threads and processes, the new pair stored durably before use.
+    // `max_transient_attempts` > 0 caps the retries of ambiguous failures (a check that should
+    // answer soon, such as the uninstall confirmation).
     std::shared_ptr<b24client::Client> AdminClient(const std::string& member_id,
-                                                   b24client::CancelToken cancel = {});
+                                                   b24client::CancelToken cancel = {},
+                                                   int max_transient_attempts = 0);
 
     // New tokens for the portal's admin client (an install or re-install): stored in the registry
-    // and handed to the shared token store.
+    // under the portal's token lease and handed to the shared token store.
     void SetTokens(const std::string& member_id,
                    const std::string& access_token,
                    const std::string& refresh_token,
                    std::int64_t access_expires_at);
+
+    TokenBackend& token_backend() { return *token_backend_; }
 
     // A client with a user's own access token (from a page load); no refresh. Shares the
     // portal's limiter. `endpoint` must be the stored one.
@@ -83,6 +92,7 @@ private:
     const Config& config_;
     Registry& registry_;
     std::shared_ptr<b24client::Clock> clock_;
+    std::shared_ptr<TokenBackend> token_backend_;
     std::mutex mutex_;
     std::shared_ptr<b24client::TokenStore> Tokens(const PortalRecord& record);
 

@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <stdexcept>
 
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
+#include <spdlog/spdlog.h>
 
+#include "config.hpp"
 #include "crypto.hpp"
 #include "db.hpp"
 #include "migrations.hpp"
@@ -23,7 +27,12 @@ std::int64_t Now() {
 constexpr const char* kColumns =
     "member_id, domain, endpoint, db_file, application_token, access_token, refresh_token, "
     "access_expires_at, token_user_id, scope, app_status, plan, lang, install_finished, state, "
-    "block_code, block_message, active_months, lost_months, created_at, updated_at";
+    "block_code, block_message, active_months, lost_months, created_at, updated_at, purge_at";
+
+// The token columns: encrypted at rest.
+constexpr const char* kApplicationToken = "application_token";
+constexpr const char* kAccessToken = "access_token";
+constexpr const char* kRefreshToken = "refresh_token";
 
 std::string Text(SQLite::Statement& q, int column) {
     return q.getColumn(column).isNull() ? std::string() : q.getColumn(column).getString();
@@ -35,7 +44,7 @@ PortalRecord ReadRecord(SQLite::Statement& q) {
     r.domain = Text(q, 1);
     r.endpoint = Text(q, 2);
     r.db_file = Text(q, 3);
-    r.application_token = Text(q, 4);
+    r.application_token = Text(q, 4);  // as stored; Registry::Open decrypts
     r.access_token = Text(q, 5);
     r.refresh_token = Text(q, 6);
     r.access_expires_at = q.getColumn(7).getInt64();
@@ -52,13 +61,128 @@ PortalRecord ReadRecord(SQLite::Statement& q) {
     r.lost_months = q.getColumn(18).getInt();
     r.created_at = q.getColumn(19).getInt64();
     r.updated_at = q.getColumn(20).getInt64();
+    r.purge_at = q.getColumn(21).getInt64();
     return r;
 }
 
 }  // namespace
 
-Registry::Registry(const std::string& path) : db_(OpenDatabase(path)) {
+std::shared_ptr<const TokenCipher> TokenCipherFor(const Config& config) {
+    if (config.token_key.empty()) {
+        if (config.insecure_plaintext_tokens) {
+            spdlog::warn(
+                "no B24SEG_TOKEN_KEY: tokens are stored in the clear "
+                "(insecure_plaintext_tokens is on; never in production)");
+            return nullptr;
+        }
+        throw std::runtime_error(
+            "no token key: set B24SEG_TOKEN_KEY (64 hex characters or the base64 of 32 bytes, "
+            "e.g. `openssl rand -hex 32`); it encrypts the portals' tokens in the registry");
+    }
+    std::vector<std::string> old;
+    if (!config.token_key_old.empty()) {
+        old.push_back(ParseTokenKey(config.token_key_old, "B24SEG_TOKEN_KEY_OLD"));
+    }
+    return std::make_shared<const TokenCipher>(ParseTokenKey(config.token_key, "B24SEG_TOKEN_KEY"),
+                                               std::move(old));
+}
+
+std::string Registry::PathIn(const std::string& data_dir) {
+    return (std::filesystem::path(data_dir) / "registry.db").string();
+}
+
+Registry::Registry(const std::string& path, std::shared_ptr<const TokenCipher> cipher)
+    : db_(OpenDatabase(path)), cipher_(std::move(cipher)) {
+    // A rotated refresh token that is lost means a re-install: every commit reaches the disk.
+    db_.exec("PRAGMA synchronous=FULL");
+    // Deleted and overwritten content (old token values) is zeroed, not left in free pages.
+    db_.exec("PRAGMA secure_delete=ON");
     ApplyMigrations(db_, RegistryMigrations());
+    reencrypted_at_open_ = ReencryptAll();
+}
+
+std::string Registry::Seal(const std::string& member_id,
+                           const char* column,
+                           const std::string& plain) {
+    if (!cipher_ || plain.empty()) {
+        return plain;
+    }
+    return cipher_->Encrypt(plain, member_id + "/" + column);
+}
+
+std::string Registry::Open(const std::string& member_id,
+                           const char* column,
+                           const std::string& stored) {
+    if (stored.empty()) {
+        return stored;
+    }
+    if (!TokenCipher::IsEncrypted(stored)) {
+        return stored;  // plaintext mode, or a value ReencryptAll has not reached (cannot happen)
+    }
+    if (!cipher_) {
+        throw std::runtime_error(
+            "the registry holds encrypted tokens but no key was given: set B24SEG_TOKEN_KEY");
+    }
+    return cipher_->Decrypt(stored, member_id + "/" + column);
+}
+
+int Registry::ReencryptAll() {
+    std::lock_guard lock(mutex_);
+    struct Row {
+        std::string member_id;
+        std::string values[3];
+    };
+    const char* columns[3] = {kApplicationToken, kAccessToken, kRefreshToken};
+    std::vector<Row> rows;
+    {
+        SQLite::Statement q(db_,
+                            "SELECT member_id, application_token, access_token, refresh_token "
+                            "FROM portal");
+        while (q.executeStep()) {
+            Row r;
+            r.member_id = q.getColumn(0).getString();
+            for (int i = 0; i < 3; ++i) {
+                r.values[i] = q.getColumn(i + 1).isNull() ? "" : q.getColumn(i + 1).getString();
+            }
+            rows.push_back(std::move(r));
+        }
+    }
+    int changed = 0;
+    SQLite::Transaction tx(db_);
+    for (const auto& r : rows) {
+        for (int i = 0; i < 3; ++i) {
+            const std::string& stored = r.values[i];
+            bool redo = cipher_ ? !cipher_->IsCurrent(stored) : false;
+            if (!cipher_ && TokenCipher::IsEncrypted(stored)) {
+                throw std::runtime_error(
+                    "the registry holds encrypted tokens but no key was given: set "
+                    "B24SEG_TOKEN_KEY");
+            }
+            if (!redo) {
+                continue;
+            }
+            // Plain text (a registry from before encryption) or an old key: decrypt, seal anew.
+            std::string plain = TokenCipher::IsEncrypted(stored)
+                                    ? cipher_->Decrypt(stored, r.member_id + "/" + columns[i])
+                                    : stored;
+            SQLite::Statement u(
+                db_, std::string("UPDATE portal SET ") + columns[i] + " = ? WHERE member_id = ?");
+            u.bind(1, cipher_->Encrypt(plain, r.member_id + "/" + columns[i]));
+            u.bind(2, r.member_id);
+            u.exec();
+            ++changed;
+        }
+    }
+    tx.commit();
+    if (changed > 0) {
+        // No copy of the old values may stay in the WAL or in free pages of the file.
+        db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        db_.exec("VACUUM");
+        db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        spdlog::info("registry: {} token value(s) encrypted under key {}", changed,
+                     cipher_->key_id());
+    }
+    return changed;
 }
 
 std::optional<PortalRecord> Registry::Find(const std::string& member_id) {
@@ -69,7 +193,11 @@ std::optional<PortalRecord> Registry::Find(const std::string& member_id) {
     if (!q.executeStep()) {
         return std::nullopt;
     }
-    return ReadRecord(q);
+    PortalRecord r = ReadRecord(q);
+    r.application_token = Open(r.member_id, kApplicationToken, r.application_token);
+    r.access_token = Open(r.member_id, kAccessToken, r.access_token);
+    r.refresh_token = Open(r.member_id, kRefreshToken, r.refresh_token);
+    return r;
 }
 
 std::vector<PortalRecord> Registry::List() {
@@ -78,7 +206,11 @@ std::vector<PortalRecord> Registry::List() {
                         std::string("SELECT ") + kColumns + " FROM portal ORDER BY created_at");
     std::vector<PortalRecord> out;
     while (q.executeStep()) {
-        out.push_back(ReadRecord(q));
+        PortalRecord r = ReadRecord(q);
+        r.application_token = Open(r.member_id, kApplicationToken, r.application_token);
+        r.access_token = Open(r.member_id, kAccessToken, r.access_token);
+        r.refresh_token = Open(r.member_id, kRefreshToken, r.refresh_token);
+        out.push_back(std::move(r));
     }
     return out;
 }
@@ -90,15 +222,15 @@ void Registry::Upsert(PortalRecord r) {
         r.created_at = r.updated_at;
     }
     SQLite::Statement q(db_, std::string("INSERT OR REPLACE INTO portal (") + kColumns +
-                                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     int i = 1;
     q.bind(i++, r.member_id);
     q.bind(i++, r.domain);
     q.bind(i++, r.endpoint);
     q.bind(i++, r.db_file);
-    q.bind(i++, r.application_token);
-    q.bind(i++, r.access_token);
-    q.bind(i++, r.refresh_token);
+    q.bind(i++, Seal(r.member_id, kApplicationToken, r.application_token));
+    q.bind(i++, Seal(r.member_id, kAccessToken, r.access_token));
+    q.bind(i++, Seal(r.member_id, kRefreshToken, r.refresh_token));
     q.bind(i++, r.access_expires_at);
     q.bind(i++, r.token_user_id);
     q.bind(i++, r.scope);
@@ -113,6 +245,7 @@ void Registry::Upsert(PortalRecord r) {
     q.bind(i++, r.lost_months);
     q.bind(i++, r.created_at);
     q.bind(i++, r.updated_at);
+    q.bind(i++, r.purge_at);
     q.exec();
 }
 
@@ -124,8 +257,8 @@ void Registry::UpdateTokens(const std::string& member_id,
     SQLite::Statement q(db_,
                         "UPDATE portal SET access_token = ?, refresh_token = ?, "
                         "access_expires_at = ?, updated_at = ? WHERE member_id = ?");
-    q.bind(1, access_token);
-    q.bind(2, refresh_token);
+    q.bind(1, Seal(member_id, kAccessToken, access_token));
+    q.bind(2, Seal(member_id, kRefreshToken, refresh_token));
     q.bind(3, access_expires_at);
     q.bind(4, Now());
     q.bind(5, member_id);
@@ -149,7 +282,7 @@ void Registry::SetApplicationToken(const std::string& member_id, const std::stri
     std::lock_guard lock(mutex_);
     SQLite::Statement q(
         db_, "UPDATE portal SET application_token = ?, updated_at = ? WHERE member_id = ?");
-    q.bind(1, token);
+    q.bind(1, Seal(member_id, kApplicationToken, token));
     q.bind(2, Now());
     q.bind(3, member_id);
     q.exec();
@@ -201,9 +334,72 @@ void Registry::SetSettings(const std::string& member_id, int active_months, int 
     q.exec();
 }
 
+void Registry::SetPurgeAt(const std::string& member_id, std::int64_t purge_at) {
+    std::lock_guard lock(mutex_);
+    SQLite::Statement q(db_, "UPDATE portal SET purge_at = ?, updated_at = ? WHERE member_id = ?");
+    q.bind(1, purge_at);
+    q.bind(2, Now());
+    q.bind(3, member_id);
+    q.exec();
+}
+
 void Registry::Delete(const std::string& member_id) {
     std::lock_guard lock(mutex_);
+    SQLite::Transaction tx(db_);
     SQLite::Statement q(db_, "DELETE FROM portal WHERE member_id = ?");
+    q.bind(1, member_id);
+    q.exec();
+    SQLite::Statement c(db_, "DELETE FROM uninstall_claim WHERE member_id = ?");
+    c.bind(1, member_id);
+    c.exec();
+    tx.commit();
+}
+
+void Registry::AddUninstallClaim(const UninstallClaim& claim) {
+    std::lock_guard lock(mutex_);
+    SQLite::Statement q(db_,
+                        "INSERT OR REPLACE INTO uninstall_claim (member_id, clean, claimed_at, "
+                        "next_check_at, checks) VALUES (?, ?, ?, ?, ?)");
+    q.bind(1, claim.member_id);
+    q.bind(2, claim.clean ? 1 : 0);
+    q.bind(3, claim.claimed_at);
+    q.bind(4, claim.next_check_at);
+    q.bind(5, claim.checks);
+    q.exec();
+}
+
+std::vector<UninstallClaim> Registry::UninstallClaims() {
+    std::lock_guard lock(mutex_);
+    SQLite::Statement q(db_,
+                        "SELECT member_id, clean, claimed_at, next_check_at, checks FROM "
+                        "uninstall_claim ORDER BY claimed_at");
+    std::vector<UninstallClaim> out;
+    while (q.executeStep()) {
+        UninstallClaim c;
+        c.member_id = q.getColumn(0).getString();
+        c.clean = q.getColumn(1).getInt() != 0;
+        c.claimed_at = q.getColumn(2).getInt64();
+        c.next_check_at = q.getColumn(3).getInt64();
+        c.checks = q.getColumn(4).getInt();
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+void Registry::UpdateUninstallClaim(const UninstallClaim& claim) {
+    std::lock_guard lock(mutex_);
+    SQLite::Statement q(db_,
+                        "UPDATE uninstall_claim SET next_check_at = ?, checks = ? WHERE "
+                        "member_id = ?");
+    q.bind(1, claim.next_check_at);
+    q.bind(2, claim.checks);
+    q.bind(3, claim.member_id);
+    q.exec();
+}
+
+void Registry::RemoveUninstallClaim(const std::string& member_id) {
+    std::lock_guard lock(mutex_);
+    SQLite::Statement q(db_, "DELETE FROM uninstall_claim WHERE member_id = ?");
     q.bind(1, member_id);
     q.exec();
 }

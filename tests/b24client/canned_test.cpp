@@ -64,6 +64,7 @@ ClientOptions Opts(const std::shared_ptr<Clock>& clock) {
     ClientOptions o;
     o.clock = clock;
     o.limiter = std::make_shared<PortalLimiter>(LimitPlan::Standard(), clock);
+    o.allow_http = true;  // the canned servers are plain http on loopback
     return o;
 }
 

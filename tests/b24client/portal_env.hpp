@@ -51,6 +51,7 @@ struct PortalEnv {
         ClientOptions o;
         o.clock = clock;
         o.limiter = MakeLimiter();
+        o.allow_http = true;  // the test portal is plain http on loopback
         if (with_oauth) {
             o.oauth = OAuthApp{kClientId, kClientSecret, cloud.token_url()};
         }

@@ -32,6 +32,7 @@ ClientOptions Opts() {
     ClientOptions o;
     o.clock = clock;
     o.limiter = std::make_shared<PortalLimiter>(LimitPlan::Standard(), clock);
+    o.allow_http = true;  // the canned server is plain http on loopback
     return o;
 }
 

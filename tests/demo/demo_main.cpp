@@ -242,6 +242,8 @@ int Run(const Options& o) {
     config.client_id = "local.b24seg.demo";
     config.client_secret = server::Base64UrlEncode(server::RandomBytes(24));
     config.session_key = server::Base64UrlEncode(server::RandomBytes(32));
+    // The demo's data directory is new at every start: a key per run encrypts its registry.
+    config.token_key = server::HexEncode(server::RandomBytes(32));
     config.allow_http_portals = true;
     config.event_debounce_s = 10;
     server::Validate(config);

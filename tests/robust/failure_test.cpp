@@ -196,8 +196,18 @@ TEST(Failure, ListenerThatCannotBindExitsNonZero) {
         argv.push_back(a.data());
     }
     argv.push_back(nullptr);
+    std::vector<std::string> env_text;
+    for (char** e = environ; *e != nullptr; ++e) {
+        env_text.emplace_back(*e);
+    }
+    env_text.push_back("B24SEG_TOKEN_KEY=" + std::string(kTokenKey));
+    std::vector<char*> envp;
+    for (auto& v : env_text) {
+        envp.push_back(v.data());
+    }
+    envp.push_back(nullptr);
     pid_t pid = 0;
-    ASSERT_EQ(posix_spawn(&pid, B24SEG_BINARY, &actions, nullptr, argv.data(), environ), 0);
+    ASSERT_EQ(posix_spawn(&pid, B24SEG_BINARY, &actions, nullptr, argv.data(), envp.data()), 0);
     posix_spawn_file_actions_destroy(&actions);
     int status = 0;
     bool exited = support::WaitUntil([&] { return ::waitpid(pid, &status, WNOHANG) == pid; },

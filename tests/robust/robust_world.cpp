@@ -24,6 +24,8 @@ extern char** environ;
 
 namespace robust {
 
+const char* const kTokenKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -260,6 +262,7 @@ std::vector<std::string> RobustWorld::ChildEnvironment() const {
     env.push_back("B24SEG_CLIENT_ID=" + client_id_);
     env.push_back("B24SEG_CLIENT_SECRET=" + client_secret_);
     env.push_back("B24SEG_SESSION_KEY=robust-session-key-0123456789abcdef0123456789");
+    env.push_back("B24SEG_TOKEN_KEY=" + std::string(kTokenKey));
     return env;
 }
 

@@ -111,6 +111,9 @@ private:
     WorldPortal second_;
 };
 
+// The registry's token key every child process of the world gets (B24SEG_TOKEN_KEY).
+extern const char* const kTokenKey;
+
 // Parses the session out of a page (the boot object's "session"), "" if none.
 std::string SessionOf(const std::string& html);
 

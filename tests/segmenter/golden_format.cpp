@@ -1,7 +1,9 @@
 #include "golden_format.hpp"
 
 #include <charconv>
+#include <cstdlib>
 #include <sstream>
+#include <type_traits>
 
 namespace segtest {
 
@@ -50,10 +52,25 @@ public:
 
     void Parse(const std::string& text) {
         std::vector<std::vector<std::string>> lines;
+        std::vector<std::string> raw;
         std::istringstream in(text);
         std::string line;
         while (std::getline(in, line)) {
-            lines.push_back(Words(StripComment(line)));
+            raw.push_back(StripComment(line));
+            lines.push_back(Words(raw.back()));
+        }
+        // Settings and user fields first: rules are compiled against them.
+        for (std::size_t i = 0; i < lines.size(); ++i) {
+            line_ = static_cast<int>(i + 1);
+            const auto& w = lines[i];
+            if (w.empty()) {
+                continue;
+            }
+            if (w[0] == "tiers") {
+                ParseTiers(w);
+            } else if (w[0] == "rule-fields") {
+                schema_.user_fields.assign(w.begin() + 1, w.end());
+            }
         }
         // The offset applies to every instant in the file, wherever it is declared.
         for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -78,6 +95,18 @@ public:
             } else if (head == "windows" && w.size() == 3) {
                 out_.settings.active_months = static_cast<std::int32_t>(Int(w[1]).value_or(6));
                 out_.settings.lost_months = static_cast<std::int32_t>(Int(w[2]).value_or(18));
+            } else if (head == "turnover-window" && w.size() == 2) {
+                out_.settings.turnover_months = static_cast<std::int32_t>(Int(w[1]).value_or(12));
+            } else if (head == "tiers" || head == "rule-fields") {
+                continue;  // read above
+            } else if (head == "currency") {
+                ParseCurrency(w);
+            } else if (head == "rule") {
+                ParseRule(w, raw[i]);
+            } else if (head == "tier-series" || head == "rule-series") {
+                ParseNamedSeries(
+                    w, head == "tier-series" ? out_.tier_series : out_.rule_series,
+                    head == "tier-series" ? out_.tier_series_lines : out_.rule_series_lines);
             } else if (head == "company") {
                 ParseCompany(w);
             } else if (head == "contact") {
@@ -256,6 +285,136 @@ private:
         return false;
     }
 
+    // An amount in units of the base currency (1234.56) as hundredths.
+    std::optional<std::int64_t> Amount(const std::string& text) {
+        const auto amount = ParseAmount(text);
+        if (!amount) {
+            Error("not an amount: '" + text + "'");
+        }
+        return amount;
+    }
+
+    // tiers CODE:threshold ... (thresholds in units, lowest first)
+    void ParseTiers(const std::vector<std::string>& w) {
+        for (std::size_t i = 1; i < w.size(); ++i) {
+            const auto colon = w[i].find(':');
+            if (colon == std::string::npos) {
+                Error("a tier looks like GOLD:5000");
+                continue;
+            }
+            out_.settings.tiers.push_back(
+                {w[i].substr(0, colon), Amount(w[i].substr(colon + 1)).value_or(0)});
+        }
+        schema_.tiers = TierCodes(out_.settings);
+    }
+
+    // currency CODE rate[/face value] [base]
+    void ParseCurrency(const std::vector<std::string>& w) {
+        if (w.size() < 3 || w.size() > 4 || (w.size() == 4 && w[3] != "base")) {
+            Error("currency <CODE> <rate>[/<face value>] [base]");
+            return;
+        }
+        Currency c;
+        c.code = w[1];
+        const auto slash = w[2].find('/');
+        c.amount = std::strtod(w[2].substr(0, slash).c_str(), nullptr);
+        c.amount_cnt =
+            slash == std::string::npos ? 1.0 : std::strtod(w[2].substr(slash + 1).c_str(), nullptr);
+        c.base = w.size() == 4;
+        out_.portal.currencies.push_back(c);
+    }
+
+    // rule CODE expression...: the rest of the line is the rule.
+    void ParseRule(const std::vector<std::string>& w, const std::string& raw) {
+        if (w.size() < 3) {
+            Error("rule <CODE> <expression>");
+            return;
+        }
+        const std::size_t at = raw.find(w[1], raw.find("rule") + 4) + w[1].size();
+        const std::string expression = raw.substr(at);
+        const CompileResult compiled = CompileRule(expression, schema_);
+        if (!compiled.ok()) {
+            Error("rule " + w[1] + ": column " + std::to_string(compiled.error->column) + ": " +
+                  compiled.error->message);
+            return;
+        }
+        out_.rules.push_back({w[1], *compiled.rule});
+    }
+
+    void ParseNamedSeries(const std::vector<std::string>& w,
+                          std::map<std::string, std::vector<std::int64_t>>& into,
+                          std::map<std::string, int>& lines) {
+        if (w.size() < 3 || w[1].back() != ':') {
+            Error(w[0] + " <name>: <values>");
+            return;
+        }
+        const std::string name = w[1].substr(0, w[1].size() - 1);
+        if (into.count(name) != 0) {
+            Error("second line for " + w[0] + " '" + name + "'");
+        }
+        into[name] = Values(w, 2);
+        lines[name] = line_;
+    }
+
+    // N or N*count, from word `from` on.
+    std::vector<std::int64_t> Values(const std::vector<std::string>& w, std::size_t from) {
+        std::vector<std::int64_t> values;
+        for (std::size_t i = from; i < w.size(); ++i) {
+            const auto star = w[i].find('*');
+            const auto value = Int(w[i].substr(0, star));
+            const auto count = star == std::string::npos ? std::optional<std::int64_t>(1)
+                                                         : Int(w[i].substr(star + 1));
+            if (!value || !count || *count < 1) {
+                continue;
+            }
+            values.insert(values.end(), static_cast<std::size_t>(*count), *value);
+        }
+        return values;
+    }
+
+    // type=, industry=, source=, responsible=, UF_...=a|b on contacts and companies.
+    template <class Row>
+    void Attributes(Args& args, Row& row, bool company) {
+        for (auto it = args.values.begin(); it != args.values.end();) {
+            const std::string& key = it->first;
+            if (key == "type") {
+                row.type_id = it->second;
+            } else if (key == "source") {
+                row.source_id = it->second;
+            } else if (key == "responsible") {
+                row.assigned_by_id = Int(it->second).value_or(0);
+            } else if (key == "industry" && company) {
+                if constexpr (std::is_same_v<Row, Company>) {
+                    row.industry = it->second;
+                }
+            } else if (key.rfind("UF_", 0) == 0) {
+                FieldValues field{key, {}};
+                if (!it->second.empty()) {
+                    field.values = Split(it->second, '|');
+                }
+                row.fields.push_back(field);
+            } else {
+                ++it;
+                continue;
+            }
+            it = args.values.erase(it);
+        }
+    }
+
+    // amount= and currency= on deals and invoices.
+    template <class Row>
+    void Money(Args& args, Row& row) {
+        if (args.values.count("amount") != 0) {
+            const auto amount = Amount(args.values["amount"]);
+            row.opportunity = static_cast<double>(amount.value_or(0)) / 100.0;
+            args.values.erase("amount");
+        }
+        if (args.values.count("currency") != 0) {
+            row.currency_id = args.values["currency"];
+            args.values.erase("currency");
+        }
+    }
+
     void ParseCompany(const std::vector<std::string>& w) {
         Company c;
         c.id = Id(w, 1).value_or(0);
@@ -263,6 +422,7 @@ private:
         c.created = Created(args);
         c.is_my_company = Flag(args, "my");
         c.channels = ChannelFlags(args.words);
+        Attributes(args, c, true);
         NoLeftovers(args, {"created"});
         out_.portal.companies.push_back(c);
     }
@@ -275,6 +435,7 @@ private:
         c.company_id = OptionalId(args, "company");
         c.company_ids = OptionalIds(args, "links");
         c.channels = ChannelFlags(args.words);
+        Attributes(args, c, false);
         NoLeftovers(args, {"created", "company", "links"});
         out_.portal.contacts.push_back(c);
     }
@@ -288,6 +449,7 @@ private:
         d.contact_ids = OptionalIds(args, "contacts");
         d.moved_time = OptionalTime(args, "moved");
         d.close_date = OptionalTime(args, "closed");
+        Money(args, d);
         if (Flag(args, "won")) {
             d.stage = StageSemantic::kWon;
         } else if (Flag(args, "lost")) {
@@ -308,6 +470,7 @@ private:
         v.company_id = OptionalId(args, "company");
         v.contact_ids = OptionalIds(args, "contacts");
         v.deal_id = OptionalId(args, "deal");
+        Money(args, v);
         if (Flag(args, "paid")) {
             v.paid = true;
         } else if (args.values.count("paid") != 0) {
@@ -341,6 +504,7 @@ private:
         a.id = Id(w, 1).value_or(0);
         Args args = Arguments(w, 2);
         a.created = Created(args);
+        a.app_created = Flag(args, "app");
         const auto on = args.values.find("on");
         if (on != args.values.end()) {
             for (const std::string& binding : Split(on->second, ',')) {
@@ -448,7 +612,16 @@ private:
         if (!v.lifecycle || !v.frequency || !v.client_type) {
             Error("card line needs a lifecycle, a frequency and a client type");
         }
-        NoLeftovers(args, {"member-of", "payments", "last", "dialogs", "channels"});
+        // Optional, with the defaults of a portal without amounts.
+        v.turnover = args.values.count("turnover") != 0 ? Amount(args.values["turnover"]) : 0;
+        if (args.values.count("tier") != 0 && args.values["tier"] != "-") {
+            v.tier = args.values["tier"];
+        }
+        if (args.values.count("rules") != 0 && args.values["rules"] != "-") {
+            v.rule_segments = Split(args.values["rules"], ',');
+        }
+        NoLeftovers(args, {"member-of", "payments", "last", "dialogs", "channels", "turnover",
+                           "tier", "rules"});
         out_.cards[*card] = v;
     }
 
@@ -485,10 +658,27 @@ private:
                     Error("payment source is deal, invoice or old-invoice");
                 }
                 p.id = Int(item.substr(colon + 1, at - colon - 1)).value_or(0);
-                p.date = Time(item.substr(at + 1)).value_or(Instant{});
+                // An optional =<base amount> (or =? for a currency not in the table).
+                const auto equals = item.find('=', at);
+                p.date = Time(item.substr(at + 1, equals == std::string::npos ? std::string::npos
+                                                                              : equals - at - 1))
+                             .value_or(Instant{});
+                if (equals != std::string::npos) {
+                    const std::string amount = item.substr(equals + 1);
+                    if (amount != "?") {
+                        p.base_amount = Amount(amount);
+                    }
+                }
+                d.with_amount.push_back(equals != std::string::npos);
                 payments.push_back(p);
             }
             d.payments = payments;
+        }
+        if (args.values.count("lifetime") != 0) {
+            d.lifetime_turnover = Amount(args.values["lifetime"]);
+        }
+        if (args.values.count("unconverted") != 0) {
+            d.unconverted = Int(args.values["unconverted"]);
         }
         if (args.values.count("dialogs") != 0) {
             d.dialogs = Int(args.values["dialogs"]);
@@ -524,7 +714,8 @@ private:
             const std::string text = args.values["members"];
             d.members = text == "-" ? std::vector<std::int64_t>{} : Ids(text);
         }
-        NoLeftovers(args, {"payments", "dialogs", "last-dialog", "channels", "members"});
+        NoLeftovers(args, {"payments", "dialogs", "last-dialog", "channels", "members", "lifetime",
+                           "unconverted"});
         out_.details.push_back(d);
     }
 
@@ -574,6 +765,7 @@ private:
     }
 
     GoldenCase& out_;
+    RuleSchema schema_{TierCodes(Settings{}), {}, {}};
     std::int32_t offset_ = 0;
     int line_ = 0;
 };

@@ -47,10 +47,41 @@ public:
     }
     std::uint8_t Channels() { return Chance(0.5) ? 0 : static_cast<std::uint8_t>(Int(1, 31)); }
 
+    // Amounts with cents, some zero; currencies including unknown and badly rated ones.
+    double Amount() { return Chance(0.15) ? 0.0 : static_cast<double>(Int(1, 400000)) / 100.0; }
+    std::string CurrencyCode() {
+        constexpr const char* kCodes[] = {"", "", "RUB", "USD", "EUR", "KZT", "XXX", "BAD"};
+        return kCodes[Int(0, 7)];
+    }
+    std::string OneOf(std::initializer_list<const char*> values) {
+        const auto* it = values.begin() + Int(0, static_cast<int>(values.size()) - 1);
+        return *it;
+    }
+    template <class Row>
+    void Attributes(Row& row) {
+        row.type_id = OneOf({"", "CLIENT", "SUPPLIER", "PARTNER"});
+        row.source_id = OneOf({"", "WEB", "CALL", "1"});
+        row.assigned_by_id = Int(0, 4);
+        if (Chance(0.6)) {
+            FieldValues region{Chance(0.5) ? "UF_CRM_REGION" : "uf_crm_region", {}};
+            for (const char* value : {"N", "S", "E"}) {
+                if (Chance(0.4)) {
+                    region.values.emplace_back(value);
+                }
+            }
+            row.fields.push_back(region);
+        }
+    }
+
     // A reference into [1, count * 1.15]: some references point at ids that do not exist.
     std::int64_t Ref(int count) { return Int(1, count + count / 7 + 1); }
 
-    Company MakeCompany(std::int64_t id) { return {id, When(), Chance(0.07), Channels()}; }
+    Company MakeCompany(std::int64_t id) {
+        Company c{id, When(), Chance(0.07), Channels()};
+        Attributes(c);
+        c.industry = OneOf({"", "IT", "MANUFACTURING", "TELECOM"});
+        return c;
+    }
     Contact MakeContact(std::int64_t id) {
         Contact c;
         c.id = id;
@@ -63,6 +94,7 @@ public:
             c.company_ids.insert(c.company_ids.begin(), c.company_id);
         }
         c.channels = Channels();
+        Attributes(c);
         return c;
     }
     std::vector<std::int64_t> ContactList() {
@@ -87,6 +119,8 @@ public:
         if (Chance(0.4)) {
             d.close_date = When();
         }
+        d.opportunity = Amount();
+        d.currency_id = CurrencyCode();
         return d;
     }
     Invoice MakeInvoice(std::int64_t id, bool legacy) {
@@ -101,12 +135,15 @@ public:
         if (Chance(0.85)) {
             v.paid_time = After(v.created);
         }
+        v.opportunity = Amount();
+        v.currency_id = CurrencyCode();
         return v;
     }
     Activity MakeActivity(std::int64_t id) {
         Activity a;
         a.id = id;
         a.created = When();
+        a.app_created = Chance(0.1);
         for (int i = Int(0, 3); i > 0; --i) {
             const int type = Int(0, 9);
             if (type < 5) {
@@ -150,6 +187,34 @@ Instant RandomInstant(std::mt19937_64& rng, const RandomOptions& options) {
     return Generator(rng, options).When();
 }
 
+Settings RandomSettings(std::mt19937_64& rng) {
+    const auto pick = [&](int lo, int hi) {
+        return std::uniform_int_distribution<int>(lo, hi)(rng);
+    };
+    Settings settings;
+    settings.active_months = pick(1, 8);
+    settings.lost_months = settings.active_months + pick(1, 12);
+    settings.turnover_months = pick(1, 24);
+    if (pick(0, 1) == 1) {
+        // Thresholds around the generated amounts (up to 4,000 per payment).
+        std::int64_t threshold = pick(0, 1) * 100 * pick(1, 3000);
+        for (const char* code : {"BRONZE", "SILVER", "GOLD"}) {
+            settings.tiers.push_back({code, threshold});
+            threshold += 100 * pick(1, 6000);
+        }
+    }
+    return settings;
+}
+
+// The currency table of every random portal.
+std::vector<Currency> RandomCurrencies() {
+    return {{"RUB", 1, 1, true},
+            {"USD", 90.5, 1, false},
+            {"EUR", 98.25, 1, false},
+            {"KZT", 18.6, 100, false},
+            {"BAD", 0, 1, false}};
+}
+
 PortalData RandomPortal(std::mt19937_64& rng, const RandomOptions& options) {
     Generator g(rng, options);
     PortalData p;
@@ -178,6 +243,7 @@ PortalData RandomPortal(std::mt19937_64& rng, const RandomOptions& options) {
     for (int i = 1; i <= options.requisites; ++i) {
         p.requisites.push_back(g.MakeRequisite(i));
     }
+    p.currencies = RandomCurrencies();
     return p;
 }
 
@@ -210,7 +276,7 @@ Changes RandomEdit(std::mt19937_64& rng,
     Changes changes;
     // Choose removals and upserts first, then apply them to the model in Apply's order.
     for (int e = 0; e < edits; ++e) {
-        const int kind = g.Int(0, 5);
+        const int kind = g.Int(0, 6);
         const int action = g.Int(0, 2);  // 0 remove, 1 replace an existing row, 2 add a new row
         switch (kind) {
             case 0:
@@ -278,6 +344,18 @@ Changes RandomEdit(std::mt19937_64& rng,
                     changes.upsert.activities.push_back(g.MakeActivity(id));
                 }
                 break;
+            case 6:
+                // Rates change, currencies come and go.
+                if (action == 0 && !portal.currencies.empty()) {
+                    changes.remove.currencies.push_back(Pick(g, portal.currencies).code);
+                } else {
+                    Currency c = action == 1 && !portal.currencies.empty()
+                                     ? Pick(g, portal.currencies)
+                                     : Currency{g.Chance(0.5) ? "XXX" : "USD", 1, 1, false};
+                    c.amount = static_cast<double>(g.Int(1, 20000)) / 100.0;
+                    changes.upsert.currencies.push_back(c);
+                }
+                break;
             default:
                 if (action == 0 && !portal.requisites.empty()) {
                     changes.remove.requisites.push_back(Pick(g, portal.requisites).id);
@@ -330,6 +408,14 @@ Changes RandomEdit(std::mt19937_64& rng,
     }
     for (const Requisite& r : changes.upsert.requisites) {
         UpsertInto(portal.requisites, r, same_id);
+    }
+    std::erase_if(portal.currencies, [&](const Currency& c) {
+        return std::find(changes.remove.currencies.begin(), changes.remove.currencies.end(),
+                         c.code) != changes.remove.currencies.end();
+    });
+    for (const Currency& c : changes.upsert.currencies) {
+        UpsertInto(portal.currencies, c,
+                   [](const Currency& a, const Currency& b) { return a.code == b.code; });
     }
     return changes;
 }

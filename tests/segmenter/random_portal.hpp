@@ -23,6 +23,9 @@ struct RandomOptions {
     bool mixed_offsets = false;  // false: every instant is written at +03:00
 };
 
+// Random settings: windows, turnover window, and either the default tiers or admin tiers.
+segmenter::Settings RandomSettings(std::mt19937_64& rng);
+
 segmenter::PortalData RandomPortal(std::mt19937_64& rng, const RandomOptions& options);
 
 // Makes `edits` random removals, replacements and additions, applies them to `portal` the way

@@ -1,6 +1,8 @@
 #include "reference_model.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <functional>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -102,13 +104,104 @@ public:
         return invoice.paid_time ? *invoice.paid_time : invoice.created;
     }
 
+    // README "Turnover": amount * AMOUNT / AMOUNT_CNT in hundredths, rounded half away from zero;
+    // "" is the base currency; an empty table takes amounts as written; unknown: nullopt.
+    std::optional<std::int64_t> Convert(double amount, const std::string& currency) const {
+        double rate = 1;
+        if (!p_.currencies.empty()) {
+            const Currency* row = nullptr;
+            for (const Currency& c : p_.currencies) {
+                if (currency.empty() ? c.base : c.code == currency) {
+                    row = &c;
+                    break;
+                }
+            }
+            if (row == nullptr && !currency.empty()) {
+                return std::nullopt;
+            }
+            if (row != nullptr) {
+                if (!(row->amount > 0) || !(row->amount_cnt > 0)) {
+                    return std::nullopt;
+                }
+                rate = row->amount / row->amount_cnt;
+            }
+        }
+        if (!(amount > 0)) {
+            return 0;
+        }
+        return static_cast<std::int64_t>(std::llround(amount * rate * 100.0));
+    }
+
+    // The window turnover: payments later than t - months and at or before t.
+    std::int64_t Turnover(ClientId client, Instant t, std::int32_t months) const {
+        const std::int64_t after = AddMonths(t, -months).utc;
+        std::int64_t sum = 0;
+        for (const PaymentInfo& p : PaymentsAt(client, t)) {
+            if (p.date.utc > after) {
+                sum += p.base_amount.value_or(0);
+            }
+        }
+        return sum;
+    }
+
+    // README "Tiers": the admin's thresholds, or by rank among the clients existing at t.
+    std::optional<std::string> TierOf(std::int64_t turnover) const {
+        if (turnover <= 0) {
+            return std::nullopt;
+        }
+        if (!settings_.tiers.empty()) {
+            std::vector<Tier> tiers = settings_.tiers;
+            std::stable_sort(tiers.begin(), tiers.end(), [](const Tier& a, const Tier& b) {
+                return a.threshold < b.threshold;
+            });
+            std::optional<std::string> found;
+            for (const Tier& tier : tiers) {
+                if (turnover >= tier.threshold) {
+                    found = tier.code;
+                }
+            }
+            return found;
+        }
+        const std::vector<std::int64_t>& ranked = Ranked();
+        const auto n = static_cast<std::int64_t>(ranked.size());
+        for (const auto& [code, percent] :
+             {std::pair<const char*, int>{"PLATINUM", 5}, {"GOLD", 20}, {"SILVER", 50}}) {
+            const std::int64_t take = (n * percent + 99) / 100;
+            if (take > 0 && turnover >= ranked[static_cast<std::size_t>(take - 1)]) {
+                return std::string(code);
+            }
+        }
+        return std::nullopt;
+    }
+    // Positive turnovers of the clients existing at t, highest first.
+    const std::vector<std::int64_t>& Ranked() const {
+        if (!ranked_) {
+            std::vector<std::int64_t> values;
+            for (const Company& c : p_.companies) {
+                if (!c.is_my_company && c.created.utc <= t_.utc) {
+                    values.push_back(Turnover({true, c.id}, t_, settings_.turnover_months));
+                }
+            }
+            for (const Contact& c : p_.contacts) {
+                if (Primary(c) == 0 && c.created.utc <= t_.utc) {
+                    values.push_back(Turnover({false, c.id}, t_, settings_.turnover_months));
+                }
+            }
+            std::erase_if(values, [](std::int64_t v) { return v <= 0; });
+            std::sort(values.begin(), values.end(), std::greater<>());
+            ranked_ = values;
+        }
+        return *ranked_;
+    }
+
     // Payments of the client dated <= t.
     std::vector<PaymentInfo> PaymentsAt(ClientId client, Instant t) const {
         std::vector<PaymentInfo> payments;
         for (std::size_t i = 0; i < p_.deals.size(); ++i) {
             const Deal& deal = p_.deals[i];
             if (deal_owner_[i] == client && DealIsPayment(deal) && DealDate(deal).utc <= t.utc) {
-                payments.push_back({DealDate(deal), PaymentSource::kDeal, deal.id});
+                payments.push_back({DealDate(deal), PaymentSource::kDeal, deal.id, deal.opportunity,
+                                    deal.currency_id, Convert(deal.opportunity, deal.currency_id)});
             }
         }
         for (std::size_t i = 0; i < p_.invoices.size(); ++i) {
@@ -118,7 +211,8 @@ public:
                 payments.push_back(
                     {InvoiceDate(invoice),
                      invoice.legacy ? PaymentSource::kLegacyInvoice : PaymentSource::kInvoice,
-                     invoice.id});
+                     invoice.id, invoice.opportunity, invoice.currency_id,
+                     Convert(invoice.opportunity, invoice.currency_id)});
             }
         }
         return payments;
@@ -154,7 +248,7 @@ public:
     }
     bool OwnDialogs(std::int32_t type, std::int64_t id, Instant t) const {
         for (const Activity& a : p_.activities) {
-            if (a.created.utc <= t.utc && BoundTo(a, type, id)) {
+            if (!a.app_created && a.created.utc <= t.utc && BoundTo(a, type, id)) {
                 return true;
             }
         }
@@ -245,6 +339,8 @@ public:
         }
         v.has_dialogs = ClientDialogs(client, t);
         v.has_channels = ClientChannels(client);
+        v.turnover = Turnover(client, t, settings_.turnover_months);
+        v.tier = TierOf(*v.turnover);
         return v;
     }
 
@@ -310,21 +406,51 @@ public:
         return counts;
     }
 
+    // Clients existing at t per tier (TierCodes order), then those in no tier.
+    std::vector<std::int64_t> TierCountsAt() const {
+        const std::vector<std::string> codes = TierCodes(settings_);
+        std::vector<std::int64_t> counts(codes.size() + 1, 0);
+        const auto count = [&](ClientId id) {
+            const auto tier = TierOf(Turnover(id, t_, settings_.turnover_months));
+            const auto at = tier ? std::find(codes.begin(), codes.end(), *tier) - codes.begin()
+                                 : static_cast<std::ptrdiff_t>(codes.size());
+            ++counts[static_cast<std::size_t>(at)];
+        };
+        for (const Company& c : p_.companies) {
+            if (!c.is_my_company && c.created.utc <= t_.utc) {
+                count({true, c.id});
+            }
+        }
+        for (const Contact& c : p_.contacts) {
+            if (Primary(c) == 0 && c.created.utc <= t_.utc) {
+                count({false, c.id});
+            }
+        }
+        return counts;
+    }
+
 private:
     const PortalData& p_;
     Instant t_;
     Settings settings_;
     std::map<std::int64_t, const Company*> companies_;
     std::map<std::int64_t, const Contact*> contacts_;
-    mutable std::map<const Deal*, bool> deal_is_payment_;  // memo: it does not depend on t
-    std::vector<ClientId> deal_owner_;                     // by index in p_.deals
-    std::vector<ClientId> invoice_owner_;                  // by index in p_.invoices
+    mutable std::map<const Deal*, bool> deal_is_payment_;      // memo: it does not depend on t
+    mutable std::optional<std::vector<std::int64_t>> ranked_;  // memo for t_
+    std::vector<ClientId> deal_owner_;                         // by index in p_.deals
+    std::vector<ClientId> invoice_owner_;                      // by index in p_.invoices
 };
 
 }  // namespace
 
 std::vector<Card> ReferenceCards(const PortalData& portal, Instant t, const Settings& settings) {
     return Reference(portal, t, settings).Cards();
+}
+
+std::vector<std::int64_t> ReferenceTierCountsAt(const PortalData& portal,
+                                                Instant t,
+                                                const Settings& settings) {
+    return Reference(portal, t, settings).TierCountsAt();
 }
 
 std::array<std::int64_t, kSeriesCount> ReferenceCountsAt(const PortalData& portal,

@@ -20,4 +20,9 @@ std::vector<segmenter::Card> ReferenceCards(const segmenter::PortalData& portal,
 std::array<std::int64_t, segmenter::kSeriesCount> ReferenceCountsAt(
     const segmenter::PortalData& portal, segmenter::Instant t, const segmenter::Settings& settings);
 
+// Clients existing at t in each tier (TierCodes(settings) order), then those in no tier.
+std::vector<std::int64_t> ReferenceTierCountsAt(const segmenter::PortalData& portal,
+                                                segmenter::Instant t,
+                                                const segmenter::Settings& settings);
+
 }  // namespace segtest

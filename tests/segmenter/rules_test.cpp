@@ -688,7 +688,7 @@ TEST(Frequency, ByNumberOfPayments) {
     }
 }
 
-TEST(Fields, AllEightPerKindOfCard) {
+TEST(Fields, AllPerKindOfCard) {
     PortalData p;
     p.companies = {ClientCompany(1)};
     Contact member = Person(5, 1);
@@ -708,6 +708,7 @@ TEST(Fields, AllEightPerKindOfCard) {
     company.payments = 2;
     company.has_dialogs = false;
     company.has_channels = true;  // it has a member
+    company.turnover = 0;         // no amounts: turnover 0, in no tier
     EXPECT_EQ(CardOf(p, CompanyCard(1)), company);
 
     CardValues member_card = company;
@@ -726,6 +727,7 @@ TEST(Fields, AllEightPerKindOfCard) {
     b2c.payments = 1;
     b2c.has_dialogs = true;
     b2c.has_channels = false;
+    b2c.turnover = 0;
     EXPECT_EQ(CardOf(p, ContactCard(6)), b2c);
 }
 
@@ -767,7 +769,7 @@ TEST(Detail, MemberShowsTheCompanysPaymentsAndItsOwnDialogs) {
     EXPECT_EQ(five->client, CompanyCard(1));
     ASSERT_EQ(five->payments.size(), 1U);
     EXPECT_EQ(five->payments[0],
-              (PaymentInfo{At("2024-05-01T10:00:00+03:00"), PaymentSource::kDeal, 10}));
+              (PaymentInfo{At("2024-05-01T10:00:00+03:00"), PaymentSource::kDeal, 10, 0, "", 0}));
     EXPECT_EQ(five->dialog_count, 2);
     EXPECT_EQ(five->last_dialog, At("2024-02-01T10:00:00+03:00"));
     EXPECT_EQ(five->channels, kChannelKindEmail | kChannelKindWeb);

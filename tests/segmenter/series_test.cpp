@@ -255,8 +255,8 @@ TEST(Series, OutOfRangeSettingsStayDefined) {
     std::mt19937_64 rng(31);
     const PortalData portal = RandomPortal(rng, {});
     const Instant t = At("2023-06-30T12:00:00");
-    for (const Settings settings : {Settings{0, 0}, Settings{-5, 3}, Settings{200, 5000},
-                                    Settings{INT32_MIN, INT32_MAX}, Settings{18, 6}}) {
+    for (const Settings& settings : {Settings{0, 0}, Settings{-5, 3}, Settings{200, 5000},
+                                     Settings{INT32_MIN, INT32_MAX}, Settings{18, 6}}) {
         const PortalIndex index = PortalIndex::Build(portal, settings);
         const MonthlySeries series = index.Series(t);
         std::int64_t with_payments = 0;

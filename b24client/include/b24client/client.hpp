@@ -37,6 +37,25 @@ struct Credentials {
     std::string endpoint;
     std::string access_token;
     std::string refresh_token;  // may be empty: the client then cannot refresh
+    std::int64_t access_expires_at =
+        0;  // unix seconds, as the authorization server said; 0 unknown
+};
+
+// A seam around every refresh of a TokenStore's pair, after the store's in-process single flight:
+// the owner of the tokens can serialise refreshes across processes (a lock beside the portal's
+// files, an advisory lock in a shared database), adopt a pair another process stored meanwhile,
+// and store the new pair durably before it is used. Implementations must be thread-safe.
+class RefreshCoordinator {
+public:
+    virtual ~RefreshCoordinator() = default;
+
+    // `held`: the pair whose access token the portal refused as expired. `trade` exchanges the
+    // refresh token of the pair it is given at the authorization server (with the client's retries)
+    // and returns the new pair, or throws Error. Returns the pair to continue with: a newer one
+    // found in storage (no trade), or the traded one once it is stored. Throws Error when no
+    // working pair can be had (kReinstallNeeded only after the freshest stored pair failed).
+    virtual Credentials Refresh(const Credentials& held,
+                                const std::function<Credentials(const Credentials&)>& trade) = 0;
 };
 
 // One portal user's token pair, shared by every Client that works with it (say, the sync job's
@@ -45,7 +64,9 @@ struct Credentials {
 // and all of them continue with its result. Thread-safe.
 class TokenStore {
 public:
-    explicit TokenStore(Credentials credentials);
+    // `coordinator` (optional) wraps every refresh of this store (see RefreshCoordinator).
+    explicit TokenStore(Credentials credentials,
+                        std::shared_ptr<RefreshCoordinator> coordinator = nullptr);
     ~TokenStore();
     TokenStore(const TokenStore&) = delete;
     TokenStore& operator=(const TokenStore&) = delete;
@@ -56,9 +77,11 @@ public:
 
     struct State;
     State& state() const { return *state_; }  // for the Client's implementation
+    const std::shared_ptr<RefreshCoordinator>& coordinator() const { return coordinator_; }
 
 private:
     std::unique_ptr<State> state_;
+    std::shared_ptr<RefreshCoordinator> coordinator_;
 };
 
 // The application's OAuth identity, needed to refresh tokens.
@@ -89,11 +112,13 @@ struct ClientOptions {
     std::shared_ptr<PortalLimiter> limiter;  // the portal's limiter (shared); null: private one
     std::shared_ptr<Clock> clock;            // null: the limiter's clock
     std::optional<OAuthApp> oauth;           // null: no refresh (user-token clients)
-    // Receives every refreshed pair (the refresh token rotates: store both). Called before the
-    // failed call is repeated; an exception from it fails that call.
+    // Receives every refreshed (or, through a RefreshCoordinator, adopted) pair: the refresh token
+    // rotates, store both. Called before the failed call is repeated; an exception from it fails
+    // that call. With a coordinator the pair is already stored when this runs.
     std::function<void(const Credentials&)> on_tokens;
     // Receives the new REST endpoint after the portal answered 301/302/307/308 (renamed) or a
-    // refresh returned another client_endpoint.
+    // refresh returned another client_endpoint. A new endpoint that is not https (plain http
+    // only with allow_http) is refused (ErrorKind::kUntrustedEndpoint) and never reported.
     std::function<void(const std::string& endpoint)> on_endpoint_changed;
     CancelToken cancel;  // checked between requests and while waiting
     // The longest any one wait of a call may last: for the request bucket, a method's operating
@@ -107,6 +132,12 @@ struct ClientOptions {
     double target_batch_seconds = 20.0;  // chain lengths aim at batches of about this long
     std::string user_agent = "b24seg-b24client/0.1";
     bool verify_tls = true;
+    // Plain http endpoints (and token URL) next to https: only for local test portals. Without it
+    // the client sends nothing to an http:// endpoint and libcurl may speak https only.
+    bool allow_http = false;
+    // Largest answer accepted (after decompression); a larger one is cut off and the call fails
+    // with ErrorKind::kAnswerTooLarge (not retried).
+    std::size_t max_answer_bytes = 64u * 1024u * 1024u;
 };
 
 // The answer of one successful call.
@@ -195,6 +226,10 @@ public:
 private:
     std::unique_ptr<Impl> impl_;
 };
+
+// True for "https://<host>..." and, when `allow_http`, "http://<host>...": an endpoint the client
+// may send a request (with a token) to.
+bool IsAcceptableEndpoint(std::string_view endpoint, bool allow_http);
 
 // True if `method` only reads (its name's last part is list/get/fields/..., or it is one of
 // profile, app.info, user.current, user.admin, batch of reads ...). Used by Repeat::kAuto.

@@ -11,28 +11,31 @@ namespace b24client {
 // What went wrong, in the terms a caller acts on. The server maps these to its own answers
 // (kReinstallNeeded -> "re-install needed", kPaymentRequired -> "subscription ended", ...).
 enum class ErrorKind {
-    kTransport,        // connection refused/dropped, TLS, DNS: nothing usable came back
-    kTimeout,          // the request took longer than ClientOptions::request_timeout_s
-    kServerError,      // HTTP 5xx (or an unparseable error page) that stayed after the retries
-    kBadResponse,      // a body that is not the JSON the platform promises (HTML, truncated)
-    kQueryLimit,       // 503 QUERY_LIMIT_EXCEEDED that stayed after the retries
-    kOperationLimit,   // 429 OPERATION_TIME_LIMIT that stayed after the retries
-    kOverload,         // 503 OVERLOAD_LIMIT: REST blocked for the portal by Bitrix24 staff
-    kExpiredToken,     // 401 expired_token and no way to refresh (user-token client)
-    kInvalidToken,     // 401 invalid_token / NO_AUTH_FOUND / a refresh that yielded no token
-    kReinstallNeeded,  // OAuth invalid_grant (refresh token dead) or invalid_client: re-install
-    kPaymentRequired,  // OAuth/REST PAYMENT_REQUIRED: the app's subscription or trial ended
-    kAccessDenied,     // ACCESS_DENIED, insufficient_scope, "Access denied." ...
-    kNotFound,         // NOT_FOUND, "Not found" (e.g. a deleted card)
-    kMethodNotFound,   // ERROR_METHOD_NOT_FOUND
-    kInvalidArgument,  // INVALID_ARG_VALUE, ERROR_BATCH_LENGTH_EXCEEDED, bad parameters
-    kPortalDeleted,    // PORTAL_DELETED
-    kMethodConfirm,    // METHOD_CONFIRM_WAITING / METHOD_CONFIRM_DENIED: an admin must approve
-    kOAuth,            // any other answer of the OAuth server
-    kApi,              // any other error the portal returned
-    kProtocol,         // the portal broke the paging contract (cursor did not advance, ...)
-    kCancelled,        // the caller's CancelToken was set; raised between requests
-    kWaitTooLong,      // a limit wait would pass ClientOptions::max_wait_s; nothing was sent
+    kTransport,          // connection refused/dropped, TLS, DNS: nothing usable came back
+    kTimeout,            // the request took longer than ClientOptions::request_timeout_s
+    kServerError,        // HTTP 5xx (or an unparseable error page) that stayed after the retries
+    kBadResponse,        // a body that is not the JSON the platform promises (HTML, truncated)
+    kQueryLimit,         // 503 QUERY_LIMIT_EXCEEDED that stayed after the retries
+    kOperationLimit,     // 429 OPERATION_TIME_LIMIT that stayed after the retries
+    kOverload,           // 503 OVERLOAD_LIMIT: REST blocked for the portal by Bitrix24 staff
+    kExpiredToken,       // 401 expired_token and no way to refresh (user-token client)
+    kInvalidToken,       // 401 invalid_token / NO_AUTH_FOUND / a refresh that yielded no token
+    kReinstallNeeded,    // OAuth invalid_grant (refresh token dead) or invalid_client: re-install
+    kPaymentRequired,    // OAuth/REST PAYMENT_REQUIRED: the app's subscription or trial ended
+    kAccessDenied,       // ACCESS_DENIED, insufficient_scope, "Access denied." ...
+    kNotFound,           // NOT_FOUND, "Not found" (e.g. a deleted card)
+    kMethodNotFound,     // ERROR_METHOD_NOT_FOUND
+    kInvalidArgument,    // INVALID_ARG_VALUE, ERROR_BATCH_LENGTH_EXCEEDED, bad parameters
+    kPortalDeleted,      // PORTAL_DELETED
+    kMethodConfirm,      // METHOD_CONFIRM_WAITING / METHOD_CONFIRM_DENIED: an admin must approve
+    kOAuth,              // any other answer of the OAuth server
+    kApi,                // any other error the portal returned
+    kProtocol,           // the portal broke the paging contract (cursor did not advance, ...)
+    kAnswerTooLarge,     // an answer exceeded ClientOptions::max_answer_bytes and was cut off
+    kUntrustedEndpoint,  // an endpoint that is not https (plain http only with allow_http), or a
+                         // redirect / refresh answer naming one: refused, nothing was sent there
+    kCancelled,          // the caller's CancelToken was set; raised between requests
+    kWaitTooLong,        // a limit wait would pass ClientOptions::max_wait_s; nothing was sent
 };
 
 std::string_view ToString(ErrorKind kind);

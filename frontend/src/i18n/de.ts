@@ -221,6 +221,7 @@ export const de: Dict = {
 
     'card.title': 'Kundensegment',
     'card.role.member': 'Arbeitet bei {company}. Die Segmentwerte sind die des Unternehmens.',
+    'card.role.memberHidden': 'Arbeitet bei einem Unternehmen, auf das Sie keinen Zugriff haben. Die Segmentwerte sind die des Unternehmens.',
     'card.role.client': '',
     'card.role.not_client': 'Dies ist eines Ihrer eigenen Unternehmen, kein Kunde.',
     'card.lifecycle': 'Lebenszyklus',
@@ -242,6 +243,8 @@ export const de: Dict = {
     'card.no': 'nein',
     'card.notFound': 'Die App kennt diese Karte noch nicht. Sie erscheint nach dem nächsten Update.',
     'card.forbidden': 'Sie haben keinen Zugriff auf diese Karte.',
+    'common.hidden': 'Kein Zugriff',
+    'common.hiddenHint': 'Sie dürfen diesen Datensatz im Portal nicht lesen.',
 
     'install.title': 'Kundensegmentierung wird installiert',
     'install.what': 'Was die App tun wird',

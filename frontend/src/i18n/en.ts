@@ -222,6 +222,7 @@ export const en = {
 
     'card.title': 'Client segment',
     'card.role.member': 'Works at {company}. The segment values are the company\'s.',
+    'card.role.memberHidden': "Works at a company you have no access to. The segment values are the company's.",
     'card.role.client': '',
     'card.role.not_client': 'This is one of your own companies, not a client.',
     'card.lifecycle': 'Lifecycle',
@@ -243,6 +244,8 @@ export const en = {
     'card.no': 'no',
     'card.notFound': 'The app has not seen this card yet. It appears after the next update.',
     'card.forbidden': 'You have no access to this card.',
+    'common.hidden': 'No access',
+    'common.hiddenHint': 'You may not read this record in the portal.',
 
     'install.title': 'Installing Client segmentation',
     'install.what': 'What the app will do',

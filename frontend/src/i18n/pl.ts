@@ -221,6 +221,7 @@ export const pl: Dict = {
 
     'card.title': 'Segment klienta',
     'card.role.member': 'Pracuje w firmie {company}. Wartości segmentu są wartościami firmy.',
+    'card.role.memberHidden': 'Pracuje w firmie, do której nie masz dostępu. Wartości segmentu są wartościami firmy.',
     'card.role.client': '',
     'card.role.not_client': 'To jedna z Twoich własnych firm, nie klient.',
     'card.lifecycle': 'Cykl życia',
@@ -242,6 +243,8 @@ export const pl: Dict = {
     'card.no': 'nie',
     'card.notFound': 'Aplikacja jeszcze nie widziała tej karty. Pojawi się po następnej aktualizacji.',
     'card.forbidden': 'Nie masz dostępu do tej karty.',
+    'common.hidden': 'Brak dostępu',
+    'common.hiddenHint': 'Nie możesz czytać tego rekordu w portalu.',
 
     'install.title': 'Instalacja Segmentacji klientów',
     'install.what': 'Co będzie robić aplikacja',

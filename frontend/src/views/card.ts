@@ -5,7 +5,8 @@ import { h, replace } from '../dom';
 import { fmtDate, fmtNumber, t, tDyn } from '../i18n';
 import type { Boot, Client } from '../types';
 import { errorBox } from './common';
-import { cardLink } from './drilldown';
+import { linkedNode } from './drilldown';
+import { companyPath, contactPath, isHidden, linkedLabel, paymentLabel } from './linked';
 
 function field(label: string, value: Node | string, testid: string): HTMLElement[] {
     return [h('dt', null, label), h('dd', { testid }, value)];
@@ -21,7 +22,9 @@ export function cardContent(c: Client): HTMLElement {
         h('span', { class: 'badge badge-light' }, t(c.kind === 'company' ? 'kind.company' : 'kind.contact')));
     const role = c.role === 'member' && c.parentCompany
         ? h('p', { class: 'notice notice-info', testid: 'card-role' },
-            t('card.role.member', { company: c.parentCompany.name || `#${c.parentCompany.id}` }))
+            isHidden(c.parentCompany)
+                ? t('card.role.memberHidden')
+                : t('card.role.member', { company: c.parentCompany.name || `#${c.parentCompany.id}` }))
         : c.role === 'not_client'
             ? h('p', { class: 'notice notice-info', testid: 'card-role' }, t('card.role.not_client'))
             : null;
@@ -44,8 +47,7 @@ export function cardContent(c: Client): HTMLElement {
                 : yesNo(c.hasChannels),
             'card-channels'),
         c.parentCompany
-            ? field(t('card.parentCompany'),
-                cardLink(c.parentCompany.name || `#${c.parentCompany.id}`, `/crm/company/details/${c.parentCompany.id}/`, 'card-parent'),
+            ? field(t('card.parentCompany'), linkedNode(linkedLabel(c.parentCompany, companyPath), 'card-parent'),
                 'card-parent-company')
             : []);
     const payments = h('section', { class: 'card-section' },
@@ -55,13 +57,13 @@ export function cardContent(c: Client): HTMLElement {
                 c.paymentsList.map((p) => h('li', { testid: 'card-payment' },
                     h('span', { class: 'pay-date' }, fmtDate(p.date)),
                     h('span', { class: 'muted' }, tDyn(`card.source.${p.source}`, p.source)),
-                    cardLink(p.title || `#${p.id}`, p.path, 'card-payment-link'))))
+                    linkedNode(paymentLabel(p), 'card-payment-link'))))
             : h('p', { class: 'muted' }, t('card.noPayments')));
     const members = c.members && c.members.length
         ? h('section', { class: 'card-section' },
             h('h2', { class: 'panel-title' }, t('card.members')),
             h('ul', { class: 'members', testid: 'card-members' },
-                c.members.map((m) => h('li', null, cardLink(m.name || `#${m.id}`, `/crm/contact/details/${m.id}/`, 'card-member')))))
+                c.members.map((m) => h('li', null, linkedNode(linkedLabel(m, contactPath), 'card-member')))))
         : null;
     return h('article', { class: 'card', testid: 'card' }, head, role, facts, payments, members);
 }

@@ -8,9 +8,20 @@ import { fmtDate, fmtNumber, t, tDyn } from '../i18n';
 import type { Key } from '../i18n';
 import type { ListItem, ListPage } from '../types';
 import { downloadBlob, errorBox, errorText } from './common';
+import { companyPath, linkedLabel } from './linked';
 import { seriesKey } from './segments';
 
 const kPageSize = 25;
+
+/** A hidden linked record: the text says so, there is no link. */
+export function hiddenMark(testid: string): HTMLElement {
+    return h('span', { class: 'muted hidden-ref', testid, title: t('common.hiddenHint') }, t('common.hidden'));
+}
+
+/** A linked label as a link to the card, or the hidden mark. */
+export function linkedNode(label: { text: string; path: string | null; hidden: boolean }, testid: string): HTMLElement {
+    return label.hidden || label.path === null ? hiddenMark(`${testid}-hidden`) : cardLink(label.text, label.path, testid);
+}
 
 export function cardLink(name: string, path: string, testid = 'open-card'): HTMLElement {
     if (!isSafePortalPath(path)) {
@@ -70,9 +81,7 @@ function row(item: ListItem): HTMLTableRowElement {
         cell('list.col.segment', segmentBadges(item)),
         cell('list.col.contacts', contacts.length ? contacts.map((c) => h('div', { class: 'nowrap-ellipsis' }, c)) : '—'),
         cell('list.col.company',
-            item.company
-                ? cardLink(item.company.name || `#${item.company.id}`, `/crm/company/details/${item.company.id}/`, 'open-company')
-                : '—'),
+            item.company ? linkedNode(linkedLabel(item.company, companyPath), 'open-company') : '—'),
         cell('list.col.responsible', item.assignedBy?.name ?? '—'),
         cell('list.col.created', fmtDate(item.createdAt)),
         cell('list.col.lastPayment', fmtDate(item.lastPayment)),

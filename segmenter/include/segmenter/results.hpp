@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -45,9 +46,12 @@ enum class Frequency : std::uint8_t { kRegular, kFirst, kNone };
 
 enum class ClientType : std::uint8_t { kB2B, kB2C };
 
-// The values of the eight UF_CRM_SEG_* fields of one card at a time T. Every field is empty
-// (nullopt / 0) for a kNotClient card; for clients and members every optional is set except
-// `last_payment`, which is empty when the client has no payment at T.
+// The values of the UF_CRM_SEG_* fields of one card at a time T: the eight of SEGMENTS.md §5, then
+// the tier and turnover fields and the rule segments field (segmenter/README.md). Every field is
+// empty (nullopt / 0 / no codes) for a kNotClient card; for clients and members every optional is
+// set except `last_payment`, which is empty when the client has no payment at T, and `tier`, which
+// is empty when the client is in no tier. A member shows its company's tier, turnover and rule
+// segments, like its lifecycle.
 struct CardValues {
     Role role = Role::kNotClient;
     std::int64_t parent_company = 0;          // UF_CRM_SEG_PARENT_COMPANY; 0 = empty
@@ -58,6 +62,13 @@ struct CardValues {
     std::optional<std::int64_t> payments{};   // UF_CRM_SEG_PAYMENTS (N)
     std::optional<bool> has_dialogs{};        // UF_CRM_SEG_HAS_DIALOGS
     std::optional<bool> has_channels{};       // UF_CRM_SEG_HAS_CHANNELS
+    // Tier field (an enumeration): the tier's code, its XML_ID.
+    std::optional<std::string> tier{};
+    // Turnover field (a number): the window turnover at T in hundredths of the base currency.
+    std::optional<std::int64_t> turnover{};
+    // Rule segments field (a multiple enumeration): the codes of the rule segments the client is
+    // in, in the order the rules were given. Filled only by the queries that take rules.
+    std::vector<std::string> rule_segments{};
 
     bool operator==(const CardValues&) const = default;
 };
@@ -76,6 +87,12 @@ struct PaymentInfo {
     Instant date{};
     PaymentSource source = PaymentSource::kDeal;
     std::int64_t id = 0;  // the deal's or invoice's id
+    // The payment's amount: the paid invoice's, or the won deal's (README "Turnover").
+    double amount = 0;       // as written on the record, in its currency
+    std::string currency{};  // as written; "" = the portal's base currency
+    // The amount in hundredths of the base currency; nullopt when the currency is not in the
+    // portal's currency table (then the payment adds nothing to the turnover).
+    std::optional<std::int64_t> base_amount{};
 
     bool operator==(const PaymentInfo&) const = default;
 };
@@ -108,6 +125,11 @@ struct ClientDetail {
     std::uint8_t channels = 0;
     // For a client company: its member contacts' ids, ascending. Empty otherwise.
     std::vector<std::int64_t> members{};
+    // The client's turnover over all its payments at or before T (the window turnover is
+    // values.turnover), in hundredths of the base currency; 0 for a kNotClient card.
+    std::int64_t lifetime_turnover = 0;
+    // How many of `payments` have a currency that is not in the portal's table (they add nothing).
+    std::int64_t unconverted_payments = 0;
 
     bool operator==(const ClientDetail&) const = default;
 };
@@ -169,5 +191,10 @@ std::optional<Series> SeriesFromIds(std::string_view mode_id, std::string_view s
 // /api/list). Directories list every contact (members included) and every company except the
 // portal's own; every other series lists clients only.
 bool InSeries(Series series, CardKind kind, const CardValues& values);
+
+// The same for the tiers mode (`tier` a tier code, or "" for the clients in no tier) and for a rule
+// segment (its code), judged from card values that AllCards(t, rules) filled: clients only.
+bool InTier(const CardValues& values, std::string_view tier);
+bool InRuleSegment(const CardValues& values, std::string_view code);
 
 }  // namespace segmenter

@@ -1,8 +1,11 @@
 #include "http/api.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
+#include <unordered_set>
 
 #include <SQLiteCpp/Statement.h>
 #include <spdlog/spdlog.h>
@@ -164,7 +167,8 @@ json ErrorJson(const std::string& code) {
     }
     if (code == "transport" || code == "timeout" || code == "server_error" ||
         code == "bad_response" || code == "overload" || code == "query_limit" ||
-        code == "operation_limit" || code == "portal_deleted") {
+        code == "operation_limit" || code == "portal_deleted" || code == "untrusted_endpoint" ||
+        code == "answer_too_large") {
         return {{"code", "portal_unreachable"},
                 {"message", "The portal did not answer; the next run tries again."}};
     }
@@ -351,6 +355,27 @@ std::shared_ptr<const ReadableSet> ReadableFor(Services& s, const Caller& c) {
     return s.rights.Readable(c.record.member_id, c.session.user_id, UserToken(s, c));
 }
 
+// A match the user may see: the card itself readable, and a match found only through the
+// company's name counts only if that company is readable too (a search must not reveal the names
+// of companies the user cannot read).
+bool MayList(const ReadableSet* readable, const ListItem& item) {
+    if (readable == nullptr) {
+        return true;
+    }
+    if (!readable->Contains(item.kind, item.id)) {
+        return false;
+    }
+    return !item.matched_by_company_only || readable->companies.count(item.company_id) != 0;
+}
+
+void RestrictCompanies(RenderContext& ctx, const std::shared_ptr<const ReadableSet>& readable) {
+    if (readable) {
+        ctx.company_visible = [readable](std::int64_t company_id) {
+            return readable->companies.count(company_id) != 0;
+        };
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Client detail
 
@@ -388,7 +413,28 @@ const char* RoleName(segmenter::Role role) {
     return "not_client";
 }
 
-json ClientJson(PortalDb& db, const PortalSnapshot& snap, CardKind kind, std::int64_t id) {
+// Entity type -> ids. Linked records of a card (members, parent company, payments' deals and
+// invoices) are shown only where the user may read them.
+using LinkedIds = std::map<int, std::vector<std::int64_t>>;
+using LinkedReadable = std::map<int, std::unordered_set<std::int64_t>>;
+// nullptr: everything visible (an admin).
+using ResolveLinked = std::function<LinkedReadable(const LinkedIds&)>;
+
+constexpr int kTypeDeal = 2;
+constexpr int kTypeContact = 3;
+constexpr int kTypeCompany = 4;
+constexpr int kTypeOldInvoice = 5;
+constexpr int kTypeInvoice = 31;
+
+json Hidden() {
+    return {{"hidden", true}};
+}
+
+json ClientJson(PortalDb& db,
+                const PortalSnapshot& snap,
+                CardKind kind,
+                std::int64_t id,
+                const ResolveLinked& resolve) {
     segmenter::CardRef ref{
         kind == CardKind::kContact ? segmenter::CardKind::kContact : segmenter::CardKind::kCompany,
         id};
@@ -426,9 +472,39 @@ json ClientJson(PortalDb& db, const PortalSnapshot& snap, CardKind kind, std::in
     auto invoices = Names(db, "invoice", "title", invoice_ids);
     auto old_invoices = Names(db, "old_invoice", "title", old_ids);
 
+    std::optional<LinkedReadable> readable;
+    if (resolve) {
+        LinkedIds linked;
+        linked[kTypeContact] = detail->members;
+        if (v.parent_company != 0) {
+            linked[kTypeCompany].push_back(v.parent_company);
+        }
+        linked[kTypeDeal] = deal_ids;
+        linked[kTypeInvoice] = invoice_ids;
+        linked[kTypeOldInvoice] = old_ids;
+        readable = resolve(linked);
+    }
+    auto visible = [&](int type, std::int64_t linked_id) {
+        if (!readable) {
+            return true;
+        }
+        auto it = readable->find(type);
+        return it != readable->end() && it->second.count(linked_id) != 0;
+    };
+
     json payments = json::array();
     for (auto it = detail->payments.rbegin(); it != detail->payments.rend(); ++it) {
         const auto& p = *it;
+        const int type = p.source == segmenter::PaymentSource::kDeal      ? kTypeDeal
+                         : p.source == segmenter::PaymentSource::kInvoice ? kTypeInvoice
+                                                                          : kTypeOldInvoice;
+        const char* source = p.source == segmenter::PaymentSource::kDeal ? "deal" : "invoice";
+        if (!visible(type, p.id)) {
+            // The payment counts for the segment; what it is, the user may not see.
+            payments.push_back(
+                {{"date", segmenter::FormatInstant(p.date)}, {"source", source}, {"hidden", true}});
+            continue;
+        }
         std::string title;
         std::string path;
         if (p.source == segmenter::PaymentSource::kDeal) {
@@ -441,12 +517,11 @@ json ClientJson(PortalDb& db, const PortalSnapshot& snap, CardKind kind, std::in
             title = old_invoices.count(p.id) != 0 ? old_invoices[p.id] : "";
             path = "/crm/invoice/show/" + std::to_string(p.id) + "/";
         }
-        payments.push_back(
-            {{"date", segmenter::FormatInstant(p.date)},
-             {"source", p.source == segmenter::PaymentSource::kDeal ? "deal" : "invoice"},
-             {"id", p.id},
-             {"title", title},
-             {"path", path}});
+        payments.push_back({{"date", segmenter::FormatInstant(p.date)},
+                            {"source", source},
+                            {"id", p.id},
+                            {"title", title},
+                            {"path", path}});
     }
     json channels = json::array();
     const std::pair<std::uint8_t, const char*> kinds[] = {
@@ -468,9 +543,11 @@ json ClientJson(PortalDb& db, const PortalSnapshot& snap, CardKind kind, std::in
         {"name", name},
         {"role", RoleName(v.role)},
         {"clientType", v.client_type ? json(segmenter::XmlId(*v.client_type)) : json(nullptr)},
-        {"parentCompany", v.parent_company != 0 ? json({{"id", v.parent_company},
-                                                        {"name", companies[v.parent_company]}})
-                                                : json(nullptr)},
+        {"parentCompany",
+         v.parent_company == 0 ? json(nullptr)
+         : visible(kTypeCompany, v.parent_company)
+             ? json({{"id", v.parent_company}, {"name", companies[v.parent_company]}})
+             : Hidden()},
         {"lifecycle", v.lifecycle ? json(segmenter::XmlId(*v.lifecycle)) : json(nullptr)},
         {"frequency", v.frequency ? json(segmenter::XmlId(*v.frequency)) : json(nullptr)},
         {"lastPayment",
@@ -487,7 +564,8 @@ json ClientJson(PortalDb& db, const PortalSnapshot& snap, CardKind kind, std::in
     if (kind == CardKind::kCompany) {
         json members = json::array();
         for (std::int64_t m : detail->members) {
-            members.push_back({{"id", m}, {"name", contacts[m]}});
+            members.push_back(visible(kTypeContact, m) ? json({{"id", m}, {"name", contacts[m]}})
+                                                       : Hidden());
         }
         out["members"] = members;
     }
@@ -703,7 +781,7 @@ void RegisterApiRoutes(HttpServer& server, Services& services) {
         } else {
             std::vector<CardKey> keys;
             ForEachMatch(*db, query, false, [&](const ListItem& item) {
-                if (!readable || readable->Contains(item.kind, item.id)) {
+                if (MayList(readable.get(), item)) {
                     keys.push_back({item.kind, item.id});
                 }
             });
@@ -714,6 +792,7 @@ void RegisterApiRoutes(HttpServer& server, Services& services) {
         }
         auto details = LoadItems(*db, slice);
         RenderContext ctx = MakeRenderContext(s, c, *db);
+        RestrictCompanies(ctx, readable);
         json items = json::array();
         for (const auto& key : slice) {
             if (auto it = details.find(key); it != details.end()) {
@@ -739,9 +818,10 @@ void RegisterApiRoutes(HttpServer& server, Services& services) {
         auto readable = ReadableFor(s, c);
         auto db = s.portals.Db(c.record.member_id);
         RenderContext ctx = MakeRenderContext(s, c, *db);
+        RestrictCompanies(ctx, readable);
         std::string csv = CsvHeader(ctx);
         ForEachMatch(*db, query, true, [&](const ListItem& item) {
-            if (!readable || readable->Contains(item.kind, item.id)) {
+            if (MayList(readable.get(), item)) {
                 csv += CsvLine(item, ctx);
             }
         });
@@ -770,7 +850,14 @@ void RegisterApiRoutes(HttpServer& server, Services& services) {
         }
         auto db = s.portals.Db(c.record.member_id);
         auto snapshot = s.portals.Snapshot(c.record.member_id);
-        SendJson(res, ClientJson(*db, *snapshot, kind, *id));
+        ResolveLinked resolve;
+        if (!c.session.is_admin) {
+            std::string token = UserToken(s, c);
+            resolve = [&s, &c, token](const LinkedIds& ids) {
+                return s.rights.ReadableLinked(c.record.member_id, c.session.user_id, token, ids);
+            };
+        }
+        SendJson(res, ClientJson(*db, *snapshot, kind, *id, resolve));
     });
 
     route("GET", "/api/status", [](Services& s, const Request& req, Response& res) {

@@ -10,6 +10,7 @@
 #include "b24client/error.hpp"
 #include "b24client/json_util.hpp"
 #include "crypto.hpp"
+#include "db.hpp"
 #include "http/oauth.hpp"
 #include "http/rights.hpp"
 #include "http/sessions.hpp"
@@ -97,6 +98,17 @@ bool FeatureOn(const json& result) {
         return b24client::ToBool(*v).value_or(false);
     }
     return false;
+}
+
+// A portal whose install is known to be gone: its application token is dead, and only a proven
+// admin's (re-)install can bring it back.
+bool InstallGone(const PortalRecord& r) {
+    return r.state == "blocked" &&
+           (r.block_code == "uninstalled" || r.block_code == "reinstall_needed");
+}
+
+bool Uninstalled(const PortalRecord& r) {
+    return r.state == "blocked" && r.block_code == "uninstalled";
 }
 
 bool AlreadyBound(const b24client::Error& e) {
@@ -230,9 +242,12 @@ PortalRecord Lifecycle::VerifyPage(const PagePost& post) {
 }
 
 PortalRecord Lifecycle::AcceptInstallPage(const PagePost& post) {
-    if (auto record = registry_.Find(post.member_id);
-        record && !record->application_token.empty() &&
+    auto record = registry_.Find(post.member_id);
+    if (record && !record->application_token.empty() &&
         ConstantTimeEquals(record->application_token, post.application_token)) {
+        if (Uninstalled(*record)) {
+            throw NotTrusted();  // the token of an install that is gone
+        }
         CheckEndpoint(*record);
         PortalRecord checked = CheckDomain(*record, post.domain);
         // A portal first stored by ONAPPINSTALL, or whose set-up failed earlier: (re)do it.
@@ -246,56 +261,137 @@ PortalRecord Lifecycle::AcceptInstallPage(const PagePost& post) {
         }
         return *registry_.Find(post.member_id);
     }
+    if (record && !InstallGone(*record)) {
+        // A page POST never replaces the application token of an installed portal: anyone who
+        // opened the app could post one of their own making.
+        spdlog::warn(
+            "portal {}: installer page with another application token refused (the "
+            "portal is installed)",
+            LogSafe(post.member_id, 64));
+        throw NotTrusted();
+    }
     Require(!post.refresh_id.empty(), "REFRESH_ID");
     return InstallWithRefreshToken(post.member_id, post.refresh_id, post.application_token,
-                                   post.lang, post.app_status);
+                                   post.lang, post.app_status, "installer page");
+}
+
+OAuthGrant Lifecycle::TradeFor(const std::string& member_id,
+                               const std::string& refresh_token,
+                               const char* source) {
+    OAuthGrant grant;
+    try {
+        grant = oauth_.Refresh(refresh_token);
+    } catch (const OAuthError& e) {
+        spdlog::warn("portal {}: {} not confirmed by the authorization server: {}",
+                     LogSafe(member_id, 64), source, e.what());
+        if (e.kind() == OAuthError::Kind::kUnavailable) {
+            throw ApiError(503, "portal_unavailable", "the authorization server did not answer");
+        }
+        if (e.code() == "untrusted_endpoint") {
+            // The authorization server named an endpoint that is not https (plain http is only
+            // accepted with allow_http_portals).
+            throw Forbidden("portals reached over anything but https are not accepted");
+        }
+        throw Unauthorized("the request could not be confirmed with Bitrix24");
+    }
+    if (grant.member_id != member_id) {
+        spdlog::warn("portal {}: {} refused: the tokens belong to another portal",
+                     LogSafe(member_id, 64), source);
+        throw Unauthorized("the request could not be confirmed with Bitrix24");
+    }
+    if (!grant.client_endpoint.empty() && grant.client_endpoint.back() != '/') {
+        grant.client_endpoint.push_back('/');
+    }
+    PortalRecord probe;
+    probe.endpoint = grant.client_endpoint;
+    CheckEndpoint(probe);
+    return grant;
+}
+
+void Lifecycle::ProveAdmin(const std::string& member_id,
+                           const std::string& endpoint,
+                           const std::string& access_token,
+                           const char* source) {
+    b24client::ClientOptions options;
+    options.allow_http = config_.allow_http_portals;
+    options.max_answer_bytes = config_.max_answer_bytes;
+    options.retry.max_transient_attempts = 2;  // a person (or the portal's event) is waiting
+    options.request_timeout_s = 30.0;
+    if (registry_.Find(member_id)) {
+        options.limiter = portals_.Limiter(member_id);
+    }
+    b24client::Client client(b24client::Credentials{endpoint, access_token, ""}, options);
+    std::vector<b24client::CommandResult> results;
+    try {
+        results = client.Batch({{"user.admin", json::object(), "admin"},
+                                {"profile", json::object(), "profile"},
+                                {"app.info", json::object(), "info"}});
+    } catch (const b24client::Error& e) {
+        spdlog::warn("portal {}: {} refused: the portal did not confirm the token ({})",
+                     LogSafe(member_id, 64), source, b24client::ToString(e.kind()));
+        using K = b24client::ErrorKind;
+        if (e.kind() == K::kInvalidToken || e.kind() == K::kExpiredToken ||
+            e.kind() == K::kAccessDenied || e.kind() == K::kUntrustedEndpoint) {
+            throw Unauthorized("the request could not be confirmed with Bitrix24");
+        }
+        throw ApiError(503, "portal_unavailable", "the portal did not answer");
+    }
+    std::optional<bool> admin;
+    if (results[0].ok) {
+        admin = b24client::ToBool(results[0].result);
+    }
+    std::int64_t user_id = 0;
+    if (results[1].ok) {
+        user_id = b24client::ToInt64(results[1].result.value("ID", json())).value_or(0);
+        if (!admin) {
+            admin = b24client::ToBool(results[1].result.value("ADMIN", json()));
+        }
+    }
+    if (!admin.value_or(false)) {
+        spdlog::warn(
+            "portal {}: {} refused: the tokens belong to user {}, who is not a portal "
+            "administrator",
+            LogSafe(member_id, 64), source, user_id);
+        throw Forbidden("only a portal administrator can install, re-install or update the app");
+    }
+    if (!results[2].ok || !results[2].result.is_object()) {
+        spdlog::warn("portal {}: {} refused: app.info did not answer for the app",
+                     LogSafe(member_id, 64), source);
+        throw Forbidden("the portal did not confirm the app");
+    }
 }
 
 PortalRecord Lifecycle::InstallWithRefreshToken(const std::string& member_id,
                                                 const std::string& refresh_token,
                                                 const std::string& application_token,
                                                 const std::string& lang,
-                                                const std::string& app_status) {
+                                                const std::string& app_status,
+                                                const char* source) {
     auto install_lock = InstallLock(member_id);
     std::lock_guard serial(*install_lock);
     // The other of page and event may have stored the portal meanwhile.
     auto existing = registry_.Find(member_id);
-    if (existing && !existing->application_token.empty() &&
+    if (existing && !existing->application_token.empty() && !Uninstalled(*existing) &&
         ConstantTimeEquals(existing->application_token, application_token)) {
         return *existing;
     }
-    OAuthGrant grant;
-    try {
-        grant = oauth_.Refresh(refresh_token);
-    } catch (const OAuthError& e) {
-        spdlog::warn("install of portal {} not confirmed: {}", LogSafe(member_id, 64), e.what());
-        if (e.kind() == OAuthError::Kind::kUnavailable) {
-            throw ApiError(503, "portal_unavailable",
-                           "Bitrix24's authorization server did not answer; try again");
-        }
-        throw Unauthorized("the install could not be confirmed with Bitrix24");
-    }
-    if (grant.member_id != member_id) {
-        spdlog::warn("install of portal {} refused: the tokens belong to another portal",
-                     LogSafe(member_id, 64));
-        throw Unauthorized("the install could not be confirmed with Bitrix24");
-    }
-    std::string endpoint = grant.client_endpoint;
-    if (endpoint.back() != '/') {
-        endpoint.push_back('/');
-    }
+    // Every check before anything is written.
+    OAuthGrant grant = TradeFor(member_id, refresh_token, source);
+    ProveAdmin(member_id, grant.client_endpoint, grant.access_token, source);
+
     PortalRecord record = existing.value_or(PortalRecord{});
     bool fresh = !existing.has_value();
+    bool restored = existing && existing->purge_at > 0;
     record.member_id = member_id;
-    record.endpoint = endpoint;
-    record.domain = HostOf(endpoint);
+    record.endpoint = grant.client_endpoint;
+    record.domain = HostOf(grant.client_endpoint);
     if (record.db_file.empty()) {
         record.db_file = Registry::DbFileFor(member_id);
     }
     record.application_token = application_token;
     record.access_token = grant.access_token;
     record.refresh_token = grant.refresh_token;
-    record.access_expires_at = now_() + grant.expires_in;
+    record.access_expires_at = grant.expires_at;
     record.token_user_id = grant.user_id;
     record.scope = grant.scope;
     record.app_status = grant.status.empty() ? app_status : grant.status;
@@ -303,25 +399,32 @@ PortalRecord Lifecycle::InstallWithRefreshToken(const std::string& member_id,
         record.lang = PageLang(lang);
     }
     record.install_finished = false;
-    if (record.state != "active") {
+    record.purge_at = 0;
+    if (record.state != "active" || InstallGone(record)) {
         record.state = "installing";
         record.block_code.clear();
         record.block_message.clear();
     }
-    CheckEndpoint(record);
+    if (fresh) {
+        // Handles of an earlier install of this member_id (purged by the CLI) must not be reused.
+        portals_.Forget(member_id);
+    }
     // The portal's database exists with its schema before the registry names it: the job
     // runner's scheduler may start a run the moment the portal is stored, and two connections
     // must not create one schema at once.
     {
-        std::filesystem::create_directories(config_.data_dir);
+        EnsurePrivateDirectory(config_.data_dir);
         PortalDb create((std::filesystem::path(config_.data_dir) / record.db_file).string());
     }
     registry_.Upsert(record);
+    registry_.RemoveUninstallClaim(member_id);
     // Admin clients already handed out share one token store: give it the new pair too.
     portals_.SetTokens(member_id, record.access_token, record.refresh_token,
                        record.access_expires_at);
-    spdlog::info("portal {} ({}) {}", member_id, record.domain,
-                 fresh ? "installed" : "re-installed");
+    spdlog::info("portal {} ({}) {} by admin user {} ({})", member_id, record.domain,
+                 fresh ? "installed"
+                       : (restored ? "re-installed; its kept data is restored" : "re-installed"),
+                 grant.user_id, source);
     try {
         SetUp(member_id);
     } catch (const b24client::Error& e) {
@@ -493,6 +596,34 @@ PortalUser Lifecycle::IdentifyUser(const PortalRecord& record, const std::string
     return user;
 }
 
+Lifecycle::InstallCheck Lifecycle::CheckInstalled(const std::string& member_id) {
+    auto record = registry_.Find(member_id);
+    if (!record || (record->access_token.empty() && record->refresh_token.empty())) {
+        return InstallCheck::kGone;
+    }
+    using K = b24client::ErrorKind;
+    try {
+        portals_.AdminClient(member_id, {}, 2)->Call("app.info");
+        return InstallCheck::kInstalled;
+    } catch (const b24client::Error& e) {
+        switch (e.kind()) {
+            case K::kInvalidToken:     // the portal revoked the access token
+            case K::kReinstallNeeded:  // and the authorization server the refresh token
+            case K::kExpiredToken:
+            case K::kPortalDeleted:
+                return InstallCheck::kGone;
+            default:
+                spdlog::warn("portal {}: cannot ask the portal whether the app is installed: {}",
+                             member_id, b24client::ToString(e.kind()));
+                return InstallCheck::kUnreachable;
+        }
+    } catch (const std::exception& e) {
+        spdlog::warn("portal {}: cannot ask the portal whether the app is installed: {}", member_id,
+                     e.what());
+        return InstallCheck::kUnreachable;
+    }
+}
+
 void Lifecycle::Uninstall(const std::string& member_id, bool clean) {
     auto install_lock = InstallLock(member_id);
     std::lock_guard serial(*install_lock);
@@ -503,18 +634,37 @@ void Lifecycle::Uninstall(const std::string& member_id, bool clean) {
     // No new run may start from here on.
     registry_.SetState(member_id, "blocked", "uninstalled", "The app was removed from the portal.");
     portals_.SetTokens(member_id, "", "", 0);
+    if (clean) {
+        registry_.SetPurgeAt(
+            member_id, now_() + static_cast<std::int64_t>(config_.uninstall_grace_hours) * 3600);
+    }
+    registry_.RemoveUninstallClaim(member_id);
     jobs_.CancelPortal(member_id);
     sessions_.DropPortal(member_id);
     rights_.ForgetPortal(member_id);
-    if (!clean) {
-        spdlog::info("portal {}: app uninstalled; data kept", member_id);
-        return;
+    if (clean) {
+        spdlog::info(
+            "portal {}: app uninstalled (confirmed); its data is purged in {} hours "
+            "unless the app is installed again",
+            member_id, config_.uninstall_grace_hours);
+    } else {
+        spdlog::info("portal {}: app uninstalled (confirmed); data kept", member_id);
     }
+}
+
+bool Lifecycle::Purge(const std::string& member_id) {
+    auto install_lock = InstallLock(member_id);
+    std::lock_guard serial(*install_lock);
+    auto record = registry_.Find(member_id);
+    if (!record) {
+        return false;
+    }
+    jobs_.CancelPortal(member_id);
     std::string path = (std::filesystem::path(config_.data_dir) / record->db_file).string();
     registry_.Delete(member_id);
     portals_.Forget(member_id);
     auto remove_files = [&] {
-        for (const char* suffix : {"", "-wal", "-shm", ".lock", "-journal"}) {
+        for (const char* suffix : {"", "-wal", "-shm", ".lock", "-journal", ".tokens.lock"}) {
             std::error_code ec;
             std::filesystem::remove(path + suffix, ec);
         }
@@ -524,7 +674,83 @@ void Lifecycle::Uninstall(const std::string& member_id, bool clean) {
     jobs_.CancelPortal(member_id);
     portals_.Forget(member_id);
     remove_files();
-    spdlog::info("portal {}: app uninstalled; all its data deleted", member_id);
+    sessions_.DropPortal(member_id);
+    rights_.ForgetPortal(member_id);
+    spdlog::info("portal {}: purged; all its data deleted", member_id);
+    return true;
+}
+
+void Lifecycle::HandleUninstallClaim(const PortalRecord& record, bool clean) {
+    const std::string& member_id = record.member_id;
+    if (Uninstalled(record)) {
+        // Already uninstalled: a second claim (with the old token) changes nothing, in particular
+        // it cannot turn a "keep the data" uninstall into a deletion.
+        spdlog::warn("portal {}: ONAPPUNINSTALL for a portal already uninstalled ignored",
+                     member_id);
+        return;
+    }
+    switch (CheckInstalled(member_id)) {
+        case InstallCheck::kInstalled:
+            spdlog::warn(
+                "portal {}: ONAPPUNINSTALL refused: the portal still answers the app with "
+                "the stored tokens",
+                member_id);
+            throw Forbidden("the portal does not confirm the uninstall");
+        case InstallCheck::kGone:
+            Uninstall(member_id, clean);
+            return;
+        case InstallCheck::kUnreachable: {
+            // Nothing is dropped on a claim nobody can confirm: the portal stays as it is and
+            // Upkeep asks again later.
+            UninstallClaim claim;
+            claim.member_id = member_id;
+            claim.clean = clean;
+            claim.claimed_at = now_();
+            claim.next_check_at = now_() + 300;
+            registry_.AddUninstallClaim(claim);
+            spdlog::warn(
+                "portal {}: ONAPPUNINSTALL could not be confirmed (the portal did not "
+                "answer); kept as a claim to check again",
+                member_id);
+            return;
+        }
+    }
+}
+
+void Lifecycle::HandleUpdate(const std::string& member_id,
+                             const std::string& app_token,
+                             const Pairs& form) {
+    auto record = registry_.Find(member_id);
+    if (!record || Uninstalled(*record)) {
+        throw NotTrusted();
+    }
+    // A new version may come with a new application token and the updating admin's tokens. Any
+    // user could post an update with a token of their own making and their own tokens: only the
+    // portal, asked with tokens proven to be an admin's, can vouch for it.
+    std::string refresh = Get(form, "auth[refresh_token]");
+    if (!ValidToken(refresh, 512)) {
+        spdlog::warn("portal {}: ONAPPUPDATE without a refresh token refused", member_id);
+        throw NotTrusted();
+    }
+    auto install_lock = InstallLock(member_id);
+    std::lock_guard serial(*install_lock);
+    OAuthGrant grant = TradeFor(member_id, refresh, "ONAPPUPDATE");
+    ProveAdmin(member_id, grant.client_endpoint, grant.access_token, "ONAPPUPDATE");
+    bool new_token = !ConstantTimeEquals(record->application_token, app_token);
+    if (new_token) {
+        registry_.SetApplicationToken(member_id, app_token);
+    }
+    if (grant.client_endpoint != record->endpoint) {
+        registry_.UpdateEndpoint(member_id, grant.client_endpoint, HostOf(grant.client_endpoint));
+    }
+    portals_.SetTokens(member_id, grant.access_token, grant.refresh_token, grant.expires_at);
+    spdlog::info("portal {}: app updated by admin user {}{}", member_id, grant.user_id,
+                 new_token ? "; application token replaced" : "");
+    try {
+        SetUp(member_id);
+    } catch (const b24client::Error& e) {
+        spdlog::warn("portal {}: set-up after update failed: {}", member_id, e.what());
+    }
 }
 
 void Lifecycle::HandleEvent(const Pairs& form) {
@@ -537,57 +763,23 @@ void Lifecycle::HandleEvent(const Pairs& form) {
 
     if (event == "ONAPPINSTALL") {
         if (auto record = registry_.Find(member_id);
-            record && ConstantTimeEquals(record->application_token, app_token)) {
+            record && !Uninstalled(*record) &&
+            ConstantTimeEquals(record->application_token, app_token)) {
             return;  // the installer page came first
         }
         std::string refresh = Get(form, "auth[refresh_token]");
         Require(ValidToken(refresh, 512), "auth[refresh_token]");
         InstallWithRefreshToken(member_id, refresh, app_token, Get(form, "data[LANGUAGE_ID]"),
-                                Get(form, "auth[status]"));
+                                Get(form, "auth[status]"), "ONAPPINSTALL");
         return;
     }
     if (event == "ONAPPUPDATE") {
-        auto record = registry_.Find(member_id);
-        if (!record) {
-            throw NotTrusted();
-        }
-        if (!ConstantTimeEquals(record->application_token, app_token)) {
-            // A new version comes with a new application token: only the authorization server
-            // can vouch for it.
-            std::string refresh = Get(form, "auth[refresh_token]");
-            if (!ValidToken(refresh, 512)) {
-                throw NotTrusted();
-            }
-            auto install_lock = InstallLock(member_id);
-            std::lock_guard serial(*install_lock);
-            OAuthGrant grant;
-            try {
-                grant = oauth_.Refresh(refresh);
-            } catch (const OAuthError& e) {
-                spdlog::warn("portal {}: ONAPPUPDATE not confirmed: {}", member_id, e.what());
-                if (e.kind() == OAuthError::Kind::kUnavailable) {
-                    throw ApiError(503, "portal_unavailable", "authorization server unavailable");
-                }
-                throw NotTrusted();
-            }
-            if (grant.member_id != member_id) {
-                throw NotTrusted();
-            }
-            registry_.SetApplicationToken(member_id, app_token);
-            portals_.SetTokens(member_id, grant.access_token, grant.refresh_token,
-                               now_() + grant.expires_in);
-            spdlog::info("portal {}: app updated; application token replaced", member_id);
-        }
-        try {
-            SetUp(member_id);
-        } catch (const b24client::Error& e) {
-            spdlog::warn("portal {}: set-up after update failed: {}", member_id, e.what());
-        }
+        HandleUpdate(member_id, app_token, form);
         return;
     }
     PortalRecord record = Known(member_id, app_token);
     if (event == "ONAPPUNINSTALL") {
-        Uninstall(member_id, Get(form, "data[CLEAN]") == "1");
+        HandleUninstallClaim(record, Get(form, "data[CLEAN]") == "1");
         return;
     }
     auto it = CrmEvents().find(event);
@@ -609,7 +801,11 @@ void Lifecycle::HandleEvent(const Pairs& form) {
     // thousand after a write-back); a deletion is noted so that the run confirms it with one
     // call instead of waiting for the count check.
     if (event.size() > 6 && event.compare(event.size() - 6, 6, "DELETE") == 0) {
-        portals_.Db(member_id)->AddDirty(entity, *id);
+        // Only rows we store need the check: ids made up by a sender cost nothing.
+        auto db = portals_.Db(member_id);
+        if (db->Has(entity, *id)) {
+            db->AddDirty(entity, *id);
+        }
     }
     jobs_.NoteEvent(member_id);
 }

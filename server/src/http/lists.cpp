@@ -262,12 +262,17 @@ MatchSql BuildMatchSql(const ListQuery& query, const std::string& columns) {
     const std::string contact_from =
         parent ? std::string(kContactFrom)
                : std::string(" FROM contact r LEFT JOIN target t ON t.kind = 3 AND t.id = r.id");
+    // Column 4: whether the card's own fields matched (1 without a text search); column 5: the
+    // parent company (contacts). Details follow from column 6.
     auto select = [&](int kind, const char* detail_columns) {
         if (columns == "count") {
             return std::string("SELECT 1");
         }
+        std::string own = m.text.empty() || kind == 4 ? "1" : "(instr(r.search, :text) > 0)";
+        std::string parent_company = kind == 3 ? "t.parent_company" : "NULL";
         return "SELECT " + std::to_string(kind) +
-               " AS kind, r.id AS id, t.last_payment AS lp, r.created AS cr" +
+               " AS kind, r.id AS id, t.last_payment AS lp, r.created AS cr, " + own + " AS own, " +
+               parent_company + " AS pcid" +
                (details ? std::string(", ") + detail_columns : std::string());
     };
     std::vector<std::string> parts;
@@ -316,8 +321,10 @@ void ForEachMatch(PortalDb& db,
         item = ListItem{};
         item.kind = static_cast<CardKind>(stmt.getColumn(0).getInt());
         item.id = stmt.getColumn(1).getInt64();
+        item.matched_by_company_only = stmt.getColumn(4).getInt() == 0;
+        item.company_id = OptInt(stmt, 5).value_or(0);
         if (details) {
-            ReadDetails(stmt, 4, item);
+            ReadDetails(stmt, 6, item);
         }
         fn(item);
     }
@@ -374,7 +381,11 @@ nlohmann::json ItemJson(const ListItem& item, const RenderContext& ctx) {
     auto opt = [](const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); };
     json company = nullptr;
     if (item.kind == CardKind::kContact && item.company_id != 0) {
-        company = {{"id", item.company_id}, {"name", item.company_name}};
+        if (!ctx.company_visible || ctx.company_visible(item.company_id)) {
+            company = {{"id", item.company_id}, {"name", item.company_name}};
+        } else {
+            company = {{"hidden", true}};  // no name, no link
+        }
     }
     json assigned = nullptr;
     if (item.assigned_by != 0) {
@@ -397,6 +408,10 @@ nlohmann::json ItemJson(const ListItem& item, const RenderContext& ctx) {
         {"lastPayment", ctx.last_payment ? ctx.last_payment(item) : opt(item.values.last_payment)},
         {"payments", item.values.payments ? json(*item.values.payments) : json(nullptr)},
         {"path", CardPath(item.kind, item.id)}};
+}
+
+std::string HiddenLabel(const std::string& lang) {
+    return Pick({"(нет доступа)", "(no access)", "(kein Zugriff)", "(brak dostępu)"}, lang);
 }
 
 std::string CsvFileName(Series series) {
@@ -448,7 +463,9 @@ std::string CsvLine(const ListItem& item, const RenderContext& ctx) {
         item.name,
         Join(item.phones, ", "),
         Join(item.emails, ", "),
-        item.kind == CardKind::kContact ? item.company_name : std::string(),
+        item.kind != CardKind::kContact || item.company_id == 0        ? std::string()
+        : !ctx.company_visible || ctx.company_visible(item.company_id) ? item.company_name
+                                                                       : HiddenLabel(ctx.lang),
         responsible,
         item.created,
         label(item.values.lifecycle),

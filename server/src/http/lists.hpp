@@ -9,7 +9,11 @@
 //
 // Search (`q`): a query made only of phone characters (digits, spaces, + - ( ) .) matches phone
 // digits; anything else matches, case-folded, a substring of the name, an e-mail, or, for a member
-// contact, its company's name.
+// contact, its company's name (such a match says so: ListItem::matched_by_company_only, so that
+// callers filtering by rights can drop it when the company is not readable).
+//
+// Rights: a member contact's company is shown (JSON and CSV) only where
+// RenderContext::company_visible allows; otherwise the item says it is hidden.
 //
 // Functions take the portal's shared PortalDb and lock it for their duration.
 
@@ -35,6 +39,8 @@ struct ListItem {
     std::vector<std::string> emails;
     std::int64_t company_id = 0;  // the primary client company of a member contact, else 0
     std::string company_name;
+    // The search text matched only the company's name, not the card's own fields.
+    bool matched_by_company_only = false;
     std::int64_t assigned_by = 0;
     std::string created;
     CardValues values;  // the card's computed values (target); empty before the first run
@@ -52,7 +58,7 @@ struct Window {
 };
 
 // Calls `fn` for every match in list order (only those in `window` if given). With
-// details=false only kind and id are filled.
+// details=false only kind, id, company_id and matched_by_company_only are filled.
 void ForEachMatch(PortalDb& db,
                   const ListQuery& query,
                   bool details,
@@ -82,7 +88,13 @@ struct RenderContext {
     // The last payment as an instant string for a card, given its stored date (YYYY-MM-DD);
     // null when the card has none.
     std::function<nlohmann::json(const ListItem&)> last_payment;
+    // Whether the user may read a company (null: every company, an admin). A member contact's
+    // company that is not readable is rendered as {"hidden": true} / a "hidden" CSV cell.
+    std::function<bool(std::int64_t company_id)> company_visible;
 };
+
+// The CSV text of a hidden linked record, in the context's language.
+std::string HiddenLabel(const std::string& lang);
 
 std::string CardPath(CardKind kind, std::int64_t id);
 nlohmann::json ItemJson(const ListItem& item, const RenderContext& ctx);

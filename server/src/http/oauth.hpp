@@ -1,5 +1,8 @@
 #pragma once
-// Bitrix24's authorization server, as the install flow and session refresh use it:
+// Bitrix24's authorization server, as the install flow and session refresh use it (a thin
+// adapter over b24client::AuthServer, which holds the one HTTP implementation and its rules:
+// https only, plain http with allow_http_portals; answers capped; a client_endpoint that is not
+// https refused):
 //  - Refresh(): trades a refresh token for a new pair. The answer names the portal (member_id) and
 //    its REST endpoint (client_endpoint); that is how a new install is verified and where the
 //    portal is called from then on. The used refresh token is dead afterwards (it rotates).
@@ -7,13 +10,16 @@
 //    the token belongs to (used when a page trades a fresh AUTH_ID for a new session).
 //
 // The client secret and the tokens travel only to the configured authorization server and never
-// into logs or error messages. Thread-safe: every call uses its own connection.
+// into logs or error messages. Thread-safe.
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
-#include <nlohmann/json.hpp>
+namespace b24client {
+class AuthServer;
+}
 
 namespace server::http {
 
@@ -25,7 +31,7 @@ struct OAuthGrant {
     std::string scope;
     std::string status;
     std::int64_t user_id = 0;
-    std::int64_t expires_in = 3600;
+    std::int64_t expires_at = 0;  // unix seconds, as the server said (`expires`, or now+expires_in)
 };
 
 struct OAuthAppInfo {
@@ -35,7 +41,8 @@ struct OAuthAppInfo {
 };
 
 // kRejected: the server answered and refused (invalid_grant, invalid_client, PAYMENT_REQUIRED, an
-// unknown token). kUnavailable: no usable answer (transport, timeout, 5xx, not JSON).
+// unknown token, an endpoint that is not https). kUnavailable: no usable answer (transport,
+// timeout, 5xx, not JSON).
 class OAuthError : public std::runtime_error {
 public:
     enum class Kind { kRejected, kUnavailable };
@@ -53,23 +60,20 @@ private:
 class OAuthServer {
 public:
     // token_url: config.oauth_url ("https://oauth.bitrix.info/oauth/token/"). app.info is asked at
-    // the same host under /rest/app.info.
-    OAuthServer(std::string token_url, std::string client_id, std::string client_secret);
+    // the same host under /rest/app.info. allow_http: config.allow_http_portals.
+    OAuthServer(std::string token_url,
+                std::string client_id,
+                std::string client_secret,
+                bool allow_http,
+                std::size_t max_answer_bytes = 1u << 20);
+    ~OAuthServer();
 
     // Throws OAuthError.
     OAuthGrant Refresh(const std::string& refresh_token) const;
     OAuthAppInfo AppInfo(const std::string& access_token) const;
 
-    // "<scheme>://<host>/rest/app.info" derived from the token URL.
-    const std::string& app_info_url() const { return app_info_url_; }
-
 private:
-    nlohmann::json Get(const std::string& url, const std::string& what) const;
-
-    std::string token_url_;
-    std::string app_info_url_;
-    std::string client_id_;
-    std::string client_secret_;
+    std::unique_ptr<b24client::AuthServer> server_;
 };
 
 }  // namespace server::http

@@ -1,5 +1,6 @@
 #include "http/rights.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include <spdlog/spdlog.h>
@@ -178,6 +179,109 @@ bool RightsCache::MayRead(const std::string& member_id,
     std::lock_guard lock(mutex_);
     entry->single[{static_cast<int>(kind), id}] = {readable, now};
     return readable;
+}
+
+std::map<int, std::unordered_set<std::int64_t>> RightsCache::ReadableLinked(
+    const std::string& member_id,
+    std::int64_t user_id,
+    const std::string& access_token,
+    const std::map<int, std::vector<std::int64_t>>& ids) {
+    std::map<int, std::unordered_set<std::int64_t>> out;
+    std::shared_ptr<const ReadableSet> cached;
+    {
+        auto entry = EntryFor(member_id, user_id);
+        std::lock_guard lock(mutex_);
+        if (Fresh(entry->set)) {
+            cached = entry->set;
+        }
+    }
+    std::vector<b24client::Command> commands;
+    std::vector<int> command_type;
+    for (const auto& [type, list] : ids) {
+        out[type];
+        if (list.empty()) {
+            continue;
+        }
+        if (cached && (type == 3 || type == 4)) {
+            const auto& known = type == 3 ? cached->contacts : cached->companies;
+            for (std::int64_t id : list) {
+                if (known.count(id) != 0) {
+                    out[type].insert(id);
+                }
+            }
+            continue;
+        }
+        const bool old_invoice = type == 5;
+        for (std::size_t from = 0; from < list.size(); from += 50) {
+            nlohmann::json chunk = nlohmann::json::array();
+            for (std::size_t i = from; i < std::min(list.size(), from + 50); ++i) {
+                chunk.push_back(list[i]);
+            }
+            b24client::Command c;
+            if (old_invoice) {
+                c.method = "crm.invoice.list";
+                c.params = {{"filter", {{"@ID", chunk}}}, {"select", {"ID"}}, {"start", -1}};
+            } else {
+                c.method = "crm.item.list";
+                c.params = {{"entityTypeId", type},
+                            {"filter", {{"@id", chunk}}},
+                            {"select", {"id"}},
+                            {"start", -1}};
+            }
+            commands.push_back(std::move(c));
+            command_type.push_back(type);
+        }
+    }
+    if (commands.empty()) {
+        return out;
+    }
+    try {
+        auto client = portals_.UserClient(member_id, access_token);
+        auto results = client->Batch(commands);
+        for (std::size_t i = 0; i < results.size(); ++i) {
+            const auto& r = results[i];
+            if (!r.ok) {
+                if (r.error && r.error->kind() != b24client::ErrorKind::kAccessDenied) {
+                    throw *r.error;
+                }
+                continue;  // no right to read that type at all: none of them
+            }
+            const nlohmann::json* rows = &r.result;
+            if (const auto* items = b24client::Find(r.result, "items")) {
+                rows = items;
+            }
+            if (!rows->is_array()) {
+                continue;
+            }
+            for (const auto& row : *rows) {
+                const nlohmann::json* id = b24client::Find(row, "id");
+                if (id == nullptr) {
+                    id = b24client::Find(row, "ID");
+                }
+                if (id != nullptr) {
+                    if (auto v = b24client::ToInt64(*id)) {
+                        out[command_type[i]].insert(*v);
+                    }
+                }
+            }
+        }
+    } catch (const ApiError&) {
+        throw;
+    } catch (const b24client::Error&) {
+        RethrowForUser(std::current_exception());
+    }
+    // Only what was asked for: a portal answering more rows changes nothing.
+    for (auto& [type, set] : out) {
+        auto asked = ids.find(type);
+        const std::unordered_set<std::int64_t> wanted =
+            asked == ids.end()
+                ? std::unordered_set<std::int64_t>{}
+                : std::unordered_set<std::int64_t>(asked->second.begin(), asked->second.end());
+        for (auto it = set.begin(); it != set.end();) {
+            it = wanted.count(*it) != 0 ? std::next(it) : set.erase(it);
+        }
+    }
+    return out;
 }
 
 void RightsCache::ForgetPortal(const std::string& member_id) {

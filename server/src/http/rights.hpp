@@ -18,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "http/single_flight.hpp"
 #include "portal_db.hpp"
@@ -57,6 +58,19 @@ public:
                  const std::string& access_token,
                  CardKind kind,
                  std::int64_t id);
+
+    // Which of the given linked records (card tab: member contacts, parent company, deals and
+    // invoices of the payments list) the user may read, keyed by entity type (2 deals, 3 contacts,
+    // 4 companies, 31 smart invoices, 5 old invoices). Contacts and companies come from a fresh
+    // cached set when there is one; the rest is asked with the user's token, batched:
+    // `crm.item.list` with `@id` and select ["id"] (50 ids per call, 50 calls per request;
+    // `crm.invoice.list` with `@ID` for old invoices). A type the user may not read at all
+    // (ACCESS_DENIED) gives none. Throws ApiError like Readable.
+    std::map<int, std::unordered_set<std::int64_t>> ReadableLinked(
+        const std::string& member_id,
+        std::int64_t user_id,
+        const std::string& access_token,
+        const std::map<int, std::vector<std::int64_t>>& ids);
 
     void ForgetPortal(const std::string& member_id);
     // Number of walks made (for tests: caching is observable).

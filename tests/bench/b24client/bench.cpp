@@ -114,6 +114,7 @@ int main(int argc, char** argv) {
     o.clock = clock;
     o.limiter = std::make_shared<b24client::PortalLimiter>(plan, clock);
     o.oauth = b24client::OAuthApp{"bench.app", "bench-secret", cloud.token_url()};
+    o.allow_http = true;  // the test portal is plain http on loopback
     b24client::Client client({portal.endpoint(), tokens.access_token, tokens.refresh_token}, o);
 
     const auto spec =

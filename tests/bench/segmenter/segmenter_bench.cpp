@@ -1,7 +1,9 @@
 // segmenter_bench: generates a large portal (85,000 contacts and companies, 100,000 deals,
-// 50,000 invoices, 400,000 activities, 12 years of history) and prints how long the segmenter takes
-// to index it and compute every card's values, to compute every monthly series, and to apply an
-// incremental batch of changes; then the peak resident memory of the process (VmHWM).
+// 50,000 invoices, 400,000 activities, 12 years of history, amounts in three currencies, list
+// fields) and prints how long the segmenter takes to index it and compute every card's values, to
+// compute every monthly series, and to apply an incremental batch of changes; then the same with
+// turnover tiers and ten rule segments (all card values, the tiers and rule series, breakdowns,
+// movement, a history, the rule preview); then the peak resident memory of the process (VmHWM).
 //
 //   build/release/tests/bench/segmenter/segmenter_bench [runs]
 //
@@ -93,6 +95,24 @@ public:
         t.utc += static_cast<std::int64_t>(Int(0, max_days)) * 86400 + Int(0, 86399);
         return t;
     }
+    double Amount() {
+        // Mostly small sales, a few large ones.
+        return Chance(0.1) ? Int(50'000, 2'000'000) : Int(500, 60'000) + Int(0, 99) / 100.0;
+    }
+    std::string CurrencyCode() { return Chance(0.8) ? "" : (Chance(0.7) ? "USD" : "EUR"); }
+    std::string OneOf(std::initializer_list<const char*> values) {
+        return *(values.begin() + Int(0, static_cast<int>(values.size()) - 1));
+    }
+    template <class Row>
+    void Attributes(Row& row) {
+        row.type_id = OneOf({"CLIENT", "CLIENT", "SUPPLIER", "PARTNER", "COMPETITOR", ""});
+        row.source_id = OneOf({"WEB", "CALL", "EMAIL", "ADVERTISING", "PARTNER", ""});
+        row.assigned_by_id = Int(1, 40);
+        if (Chance(0.5)) {
+            row.fields.push_back({"UF_CRM_REGION", {OneOf({"NORTH", "SOUTH", "EAST", "WEST"})}});
+        }
+    }
+
     std::uint8_t Channels() {
         unsigned flags = 0;
         flags |= Chance(0.55) ? unsigned{kChannelPhone} : 0U;
@@ -117,6 +137,7 @@ public:
             }
         }
         c.channels = Chance(0.85) ? Channels() : std::uint8_t{0};
+        Attributes(c);
         return c;
     }
 
@@ -126,7 +147,10 @@ public:
         for (int i = 1; i <= kCompanies; ++i) {
             const bool own = i <= kOwnCompanies;
             const std::uint8_t channels = Chance(0.8) ? Channels() : std::uint8_t{0};
-            p.companies.push_back({i, When(), own, channels});
+            Company c{i, When(), own, channels};
+            Attributes(c);
+            c.industry = OneOf({"IT", "MANUFACTURING", "TELECOM", "BANKING", "RETAIL", ""});
+            p.companies.push_back(std::move(c));
         }
         p.contacts.reserve(kContacts);
         for (int i = 1; i <= kContacts; ++i) {
@@ -149,6 +173,7 @@ public:
             p.requisites.push_back(Chance(0.7) ? Requisite{i, kEntityTypeCompany, AnyCompany()}
                                                : Requisite{i, kEntityTypeContact, AnyContact()});
         }
+        p.currencies = {{"RUB", 1, 1, true}, {"USD", 92.5, 1, false}, {"EUR", 99.8, 1, false}};
         return p;
     }
 
@@ -169,6 +194,8 @@ public:
         if (Chance(0.7)) {
             d.close_date = Later(d.created, 120);
         }
+        d.opportunity = Amount();
+        d.currency_id = CurrencyCode();
         return d;
     }
 
@@ -189,6 +216,8 @@ public:
         if (v.paid) {
             v.paid_time = Later(v.created, 30);
         }
+        v.opportunity = Amount();
+        v.currency_id = CurrencyCode();
         return v;
     }
 
@@ -196,6 +225,7 @@ public:
         Activity a;
         a.id = id;
         a.created = When();
+        a.app_created = Chance(0.01);
         const int kind = Int(0, 9);
         if (kind < 5) {
             a.bindings.push_back({kEntityTypeContact, AnyContact()});
@@ -249,7 +279,58 @@ struct Run {
     Span build;
     Span cards;
     Span series;
+    // With tiers and ten rule segments.
+    Span rule_cards;   // AllCards(t, rules)
+    Span tiers;        // Tiers(t)
+    Span rule_series;  // RuleSeries(rules, t)
 };
+
+// Ten rule segments of the kind an admin writes (README "Rule segments").
+std::vector<RuleSegment> TenRules() {
+    const char* texts[][2] = {
+        {"SLEEPING_IT",
+         R"(lifecycle = SLEEPING and turnover_12m >= 100000 and industry in ("IT", "MANUFACTURING"))"},
+        {"LOYAL", "lifecycle = ACTIVE and frequency = REGULAR"},
+        {"VIP", "tier >= GOLD"},
+        {"COOLING", "days_since_payment between 180 and 365"},
+        {"TALKERS", "has_dialogs and not has_channels"},
+        {"BIG_B2B", "turnover_lifetime > 1000000 and client_type = B2B"},
+        {"FIRST_TEAM", "responsible in (1, 2, 3, 4, 5) and lifecycle in (REQUESTS, DIALOGS)"},
+        {"NEW_LEADS", "created >= 2025-01-01 and payments = 0"},
+        {"NORTH_EAST", "UF_CRM_REGION in (NORTH, EAST) and type = CLIENT"},
+        {"WIN_BACK",
+         "source = WEB and turnover_3m > 0 or lifecycle = LOST and turnover_24m > 50000"},
+    };
+    RuleSchema schema;
+    schema.tiers = TierCodes(Settings{});
+    schema.user_fields = {"UF_CRM_REGION"};
+    std::vector<RuleSegment> rules;
+    for (const auto& text : texts) {
+        CompileResult compiled = CompileRule(text[1], schema);
+        if (!compiled.ok()) {
+            std::fprintf(stderr, "rule %s: %s\n", text[0], compiled.error->message.c_str());
+            std::exit(1);
+        }
+        rules.push_back({text[0], *compiled.rule});
+    }
+    return rules;
+}
+
+// The slowest rule the default limits let through: 100 distinct turnover windows (each one a sum
+// over the payments in its own window), none of them met, so that every one is evaluated.
+CompiledRule CostliestRule() {
+    std::string text;
+    for (int months = 1; months <= 100; ++months) {
+        text += (months == 1 ? "" : " or ") + std::string("turnover_") + std::to_string(months) +
+                "m < 0";
+    }
+    const CompileResult compiled = CompileRule(text, {});
+    if (!compiled.ok()) {
+        std::fprintf(stderr, "costliest rule: %s\n", compiled.error->message.c_str());
+        std::exit(1);
+    }
+    return *compiled.rule;
+}
 
 std::string Both(Span x) {
     char out[40];
@@ -278,6 +359,20 @@ int main(int argc, char** argv) {
     Span incremental;
     Span incremental_cards;
     std::size_t touched = 0;
+    const std::vector<RuleSegment> rules = TenRules();
+    std::int64_t with_tier = 0;
+    std::int64_t in_rules = 0;
+    // Single measurements on the first run.
+    Span breakdown_series;
+    Span breakdown_tiers;
+    Span breakdown_rule;
+    Span movement;
+    Span history;
+    Span preview;
+    Span costliest;
+    std::size_t cells = 0;
+    std::size_t history_months = 0;
+    std::int64_t moved = 0;
 
     for (int run = 0; run < runs; ++run) {
         PortalData portal = Generator(42).Portal();  // the same portal every run
@@ -294,7 +389,53 @@ int main(int argc, char** argv) {
         timer = Timer();
         const MonthlySeries series = index.Series(t);
         r.series = timer.Elapsed();
+        timer = Timer();
+        const std::vector<Card> rule_cards = index.AllCards(t, rules);
+        r.rule_cards = timer.Elapsed();
+        timer = Timer();
+        const TierSeries tier_series = index.Tiers(t);
+        r.tiers = timer.Elapsed();
+        timer = Timer();
+        const RuleSegmentSeries rule_series = index.RuleSeries(rules, t);
+        r.rule_series = timer.Elapsed();
         results.push_back(r);
+        if (rule_cards.size() != cards.size() || tier_series.month_count != series.month_count ||
+            rule_series.month_count != series.month_count) {
+            return 1;
+        }
+
+        if (run == 0) {
+            for (const Card& card : rule_cards) {
+                with_tier += card.values.tier ? 1 : 0;
+                in_rules += card.values.rule_segments.empty() ? 0 : 1;
+            }
+            timer = Timer();
+            cells = index.BreakdownSeries({DimensionKind::kIndustry, ""}, t).cells.size();
+            breakdown_series = timer.Elapsed();
+            timer = Timer();
+            index.BreakdownTiers({DimensionKind::kResponsible, ""}, t);
+            breakdown_tiers = timer.Elapsed();
+            timer = Timer();
+            index.BreakdownRule(rules[0], {DimensionKind::kField, "UF_CRM_REGION"}, t);
+            breakdown_rule = timer.Elapsed();
+            timer = Timer();
+            const auto before = index.States({2025, 11}, t);
+            const auto now = index.States(MonthOf(t), t);
+            const TransitionMatrix matrix = Transitions(*before, *now, StateKind::kLifecycle);
+            movement = timer.Elapsed();
+            moved = matrix.At(static_cast<std::size_t>(Lifecycle::kActive),
+                              static_cast<std::size_t>(Lifecycle::kSleeping));
+            timer = Timer();
+            history_months = index.History({CardKind::kCompany, 100}, t)->months.size();
+            history = timer.Elapsed();
+            timer = Timer();
+            index.RuleCount(rules[0].rule, t);
+            preview = timer.Elapsed();
+            const CompiledRule slow = CostliestRule();
+            timer = Timer();
+            index.RuleCount(slow, t);
+            costliest = timer.Elapsed();
+        }
 
         if (run == 0) {
             counts = index.counts();
@@ -355,6 +496,57 @@ int main(int argc, char** argv) {
     std::printf("  incremental sync of %d changed rows: Apply %s ms, %zu cards touched;\n",
                 kBatchRows, Both(incremental).c_str(), touched);
     std::printf("    then all card values again %s ms\n", Both(incremental_cards).c_str());
+
+    std::printf("\n  with turnover tiers (by rank) and ten rule segments\n");
+    std::printf(
+        "  run    cards with rules        tiers series         rule series     all cards, total"
+        "   all series, total\n");
+    Span best_rule_total{1e18, 1e18};
+    Span best_all_series{1e18, 1e18};
+    Span best_rule_cards{1e18, 1e18};
+    Span best_tiers{1e18, 1e18};
+    Span best_rule_series{1e18, 1e18};
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const Run& r = results[i];
+        const Span total{r.build.wall + r.rule_cards.wall, r.build.cpu + r.rule_cards.cpu};
+        const Span all_series{r.series.wall + r.tiers.wall + r.rule_series.wall,
+                              r.series.cpu + r.tiers.cpu + r.rule_series.cpu};
+        std::printf("  %3zu  %s   %s   %s   %s   %s\n", i + 1, Both(r.rule_cards).c_str(),
+                    Both(r.tiers).c_str(), Both(r.rule_series).c_str(), Both(total).c_str(),
+                    Both(all_series).c_str());
+        KeepBest(best_rule_cards, r.rule_cards);
+        KeepBest(best_tiers, r.tiers);
+        KeepBest(best_rule_series, r.rule_series);
+        KeepBest(best_rule_total, total);
+        KeepBest(best_all_series, all_series);
+    }
+    std::printf("  best %s   %s   %s   %s   %s\n\n", Both(best_rule_cards).c_str(),
+                Both(best_tiers).c_str(), Both(best_rule_series).c_str(),
+                Both(best_rule_total).c_str(), Both(best_all_series).c_str());
+    std::printf(
+        "  all card values incl. tiers and ten rule segments, from raw rows, best: %s ms  "
+        "(target < 1000 cpu)\n",
+        Both(best_rule_total).c_str());
+    std::printf(
+        "  all series (five modes, tiers, ten rule segments), best:               %s ms  "
+        "(target < 2000)\n",
+        Both(best_all_series).c_str());
+    std::printf("  %lld cards with a tier, %lld in at least one rule segment\n",
+                static_cast<long long>(with_tier), static_cast<long long>(in_rules));
+    std::printf("  breakdown of the fifteen series by industry (%zu cells): %s ms\n", cells,
+                Both(breakdown_series).c_str());
+    std::printf("  breakdown of the tiers by responsible user: %s ms\n",
+                Both(breakdown_tiers).c_str());
+    std::printf("  breakdown of a rule segment by a user field: %s ms\n",
+                Both(breakdown_rule).c_str());
+    std::printf(
+        "  movement 2025-11 -> today (two snapshots and the matrix): %s ms, %lld ACTIVE -> "
+        "SLEEPING\n",
+        Both(movement).c_str(), static_cast<long long>(moved));
+    std::printf("  one client's history (%zu months, ranking every month): %s ms\n", history_months,
+                Both(history).c_str());
+    std::printf("  rule preview (RuleCount): %s ms; the costliest rule the limits allow: %s ms\n",
+                Both(preview).c_str(), Both(costliest).c_str());
     std::printf(
         "  peak RSS (VmHWM): %.1f MiB  (target < 500 MB; the generated rows alone: %.1f MiB)\n",
         StatusMiB("VmHWM"), generated_rss);

@@ -1,11 +1,13 @@
 // A non-admin manager: the main page loads, counters are the same as the admin's, drill-downs
-// show only the manager's own clients (and say so), and there is no admin panel — which the
-// server refuses anyway.
+// show only the manager's own clients (and say so), there is no admin panel — which the
+// server refuses anyway —, and linked records the manager may not read (a company's contact
+// persons) are shown as hidden: no name, no link.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-    adminUser, launch, listState, managerUser, openDrilldown, openMain, readReady, screenshot,
+    adminUser, appFrame, launch, listState, managerUser, newPage, openDrilldown, openMain, openShell,
+    readReady, screenshot,
 } from '../lib/harness.mjs';
 
 let ready;
@@ -68,4 +70,45 @@ test("a non-admin's drill-down shows only their own clients", async () => {
     const all = await admin.api.get('/api/list?mode=directories&series=contacts&page=1&pageSize=1');
     assert.ok(mine.total < all.total, `manager sees ${mine.total} of ${all.total}`);
     await screenshot(page, 'drilldown-manager');
+});
+
+test("a company's contact persons the manager may not read are shown as hidden on the card tab", async () => {
+    const manager = managerUser(ready);
+    const { api } = await openMain(browser.context, ready, manager);
+    // The manager's companies; the first one with a contact person of someone else's.
+    let company = null;
+    let client = null;
+    for (let page = 1; page <= 20 && !client; ++page) {
+        const list = await api.get(`/api/list?mode=directories&series=companies&page=${page}&pageSize=100`);
+        for (const item of list.items) {
+            const c = await api.get(`/api/client?kind=company&id=${item.id}`);
+            if ((c.members ?? []).some((m) => m.hidden === true)) {
+                company = item;
+                client = c;
+                break;
+            }
+        }
+        if (list.items.length < 100) {
+            break;
+        }
+    }
+    assert.ok(client, 'the demo has a company of the manager with a contact person of someone else');
+    for (const m of client.members) {
+        assert.ok(m.hidden === true ? !('name' in m) && !('id' in m) : typeof m.name === 'string');
+    }
+    const admin = await openMain(browser.context, ready, adminUser(ready));
+    const full = await admin.api.get(`/api/client?kind=company&id=${company.id}`);
+    assert.ok(full.members.every((m) => m.hidden !== true), 'the admin sees every contact person');
+    assert.equal(full.members.length, client.members.length);
+
+    const page = await newPage(browser.context);
+    await openShell(page, ready, { user: manager.id, open: `company:${company.id}` });
+    const frame = await appFrame(page, { inSlider: true });
+    const hidden = client.members.filter((m) => m.hidden === true).length;
+    assert.equal(await frame.locator('[data-testid=card-member-hidden]').count(), hidden);
+    assert.equal(await frame.locator('[data-testid=card-member]').count(), client.members.length - hidden);
+    assert.equal((await frame.locator('[data-testid=card-member-hidden]').first().textContent()).trim(), 'No access');
+    assert.equal(await frame.locator('[data-testid=card-members] [data-testid=card-member-hidden] a').count(), 0);
+    await screenshot(page, 'card-hidden-members', { fullPage: false });
+    await page.close();
 });

@@ -21,6 +21,9 @@ struct Cloud::Impl {
     std::thread thread;
     int port = 0;
     bool stopped = false;
+    std::chrono::milliseconds token_delay{0};
+    int64_t token_requests = 0;
+    std::string endpoint_override;
 
     void HandleToken(const httplib::Request& req, httplib::Response& res);
     void HandleAppInfo(const httplib::Request& req, httplib::Response& res);
@@ -67,6 +70,17 @@ void JsonError(httplib::Response& res,
 }  // namespace
 
 void Cloud::Impl::HandleToken(const httplib::Request& req, httplib::Response& res) {
+    std::chrono::milliseconds delay;
+    std::string override_endpoint;
+    {
+        std::lock_guard lock(mu);
+        ++token_requests;
+        delay = token_delay;
+        override_endpoint = endpoint_override;
+    }
+    if (delay.count() > 0) {
+        std::this_thread::sleep_for(delay);  // the simulated latency of a slow server
+    }
     const json params = RequestParams(req);
     auto get = [&](const char* key) {
         return params.contains(key) ? StrVal(params[key]) : std::string();
@@ -107,17 +121,18 @@ void Cloud::Impl::HandleToken(const httplib::Request& req, httplib::Response& re
         for (const auto& s : app.scopes) {
             scope += (scope.empty() ? "" : ",") + s;
         }
-        json body = {{"access_token", pair->access_token},
-                     {"client_endpoint", portal->endpoint()},
-                     {"domain", "127.0.0.1:" + std::to_string(port)},
-                     {"expires", static_cast<int64_t>(pair->expires_at)},
-                     {"expires_in", pair->expires_in},
-                     {"member_id", portal->member_id()},
-                     {"refresh_token", pair->refresh_token},
-                     {"scope", scope},
-                     {"server_endpoint", "http://127.0.0.1:" + std::to_string(port) + "/rest/"},
-                     {"status", app.status},
-                     {"user_id", pair->user_id}};
+        json body = {
+            {"access_token", pair->access_token},
+            {"client_endpoint", override_endpoint.empty() ? portal->endpoint() : override_endpoint},
+            {"domain", "127.0.0.1:" + std::to_string(port)},
+            {"expires", static_cast<int64_t>(pair->expires_at)},
+            {"expires_in", pair->expires_in},
+            {"member_id", portal->member_id()},
+            {"refresh_token", pair->refresh_token},
+            {"scope", scope},
+            {"server_endpoint", "http://127.0.0.1:" + std::to_string(port) + "/rest/"},
+            {"status", app.status},
+            {"user_id", pair->user_id}};
         res.set_content(body.dump(), "application/json; charset=utf-8");
         return;
     }
@@ -190,6 +205,21 @@ void Cloud::Stop() {
     if (impl_->thread.joinable()) {
         impl_->thread.join();
     }
+}
+
+void Cloud::SetTokenDelay(std::chrono::milliseconds delay) {
+    std::lock_guard lock(impl_->mu);
+    impl_->token_delay = delay;
+}
+
+int64_t Cloud::TokenRequests() const {
+    std::lock_guard lock(impl_->mu);
+    return impl_->token_requests;
+}
+
+void Cloud::SetTokenEndpointOverride(const std::string& client_endpoint) {
+    std::lock_guard lock(impl_->mu);
+    impl_->endpoint_override = client_endpoint;
 }
 
 void Cloud::RegisterApp(const AppRegistration& app) {

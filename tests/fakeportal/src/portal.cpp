@@ -1233,7 +1233,12 @@ std::optional<TokenPair> Portal::RotateRefreshToken(const std::string& client_id
     std::unique_lock lock(impl_->data_mu);
     auto it = impl_->refresh_tokens.find(refresh_token);
     if (it == impl_->refresh_tokens.end() || it->second.client_id != client_id) {
+        const bool reused = impl_->used_refresh_tokens.count(refresh_token) != 0;
         lock.unlock();
+        if (reused) {
+            std::lock_guard slock(impl_->stats_mu);
+            impl_->counters.refresh_reuses++;
+        }
         return fail("invalid_grant");
     }
     auto app = impl_->apps.find(client_id);
@@ -1251,6 +1256,7 @@ std::optional<TokenPair> Portal::RotateRefreshToken(const std::string& client_id
         return fail("PAYMENT_REQUIRED");
     }
     const int64_t user_id = it->second.user_id;
+    impl_->used_refresh_tokens.insert(refresh_token);
     impl_->refresh_tokens.erase(it);  // a refresh token works once
     TokenPair pair = impl_->IssueTokensLocked(client_id, user_id);
     lock.unlock();
@@ -1261,7 +1267,8 @@ std::optional<TokenPair> Portal::RotateRefreshToken(const std::string& client_id
 
 bool Portal::OwnsRefreshToken(const std::string& refresh_token) const {
     std::shared_lock lock(impl_->data_mu);
-    return impl_->refresh_tokens.count(refresh_token) > 0;
+    return impl_->refresh_tokens.count(refresh_token) > 0 ||
+           impl_->used_refresh_tokens.count(refresh_token) > 0;
 }
 
 bool Portal::OwnsAccessToken(const std::string& access_token) const {

@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <httplib.h>
@@ -136,6 +137,7 @@ struct Portal::Impl {
     std::map<std::string, AppInstall> apps;
     std::unordered_map<std::string, AccessToken> access_tokens;
     std::unordered_map<std::string, RefreshToken> refresh_tokens;
+    std::unordered_set<std::string> used_refresh_tokens;  // rotated away (reuse is counted)
     bool subscription_ended = false;
     std::string shell_client_id;
     std::string shell_dir;

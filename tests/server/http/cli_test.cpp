@@ -105,7 +105,6 @@ TEST(Cli, PortalsStatusAndSyncAgainstALiveServer) {
     std::string config = WriteConfig(dir, {{"data_dir", live.data_dir},
                                            {"oauth_url", live.oauth_url},
                                            {"client_id", live.client_id},
-                                           {"client_secret", live.client_secret},
                                            {"allow_http_portals", true},
                                            {"log_level", "warn"}});
     auto run = [&](std::vector<std::string> args, std::string* out_text = nullptr) {

@@ -1,6 +1,7 @@
 // The install flow in every order, updates, uninstalls, CRM events, and forged callbacks: over
 // loopback between the fake portal and the real app server.
 #include <algorithm>
+#include <ctime>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -184,6 +185,7 @@ TEST(Install, PlainHttpPortalsAreRefusedWithoutTheSwitch) {
     w.cloud().RegisterApp(reg);
     TestPortal p = w.NewPortal(108);
     auto r = p.portal->InstallApp(config.client_id, 1, InstallFlow::kPageThenEvent);
+    // The authorization server names a plain-http endpoint: refused before anything is stored.
     EXPECT_EQ(r.page_status, 403);
     EXPECT_EQ(r.event_status, 403);
     EXPECT_TRUE(strict.registry().List().empty());
@@ -327,7 +329,7 @@ TEST(Uninstall, ForgedUninstallIsRefused) {
     EXPECT_TRUE(std::filesystem::exists(w.app().portals().DbPath(p.member_id)));
 }
 
-TEST(Uninstall, CleanLeavesNoDataBehind) {
+TEST(Uninstall, CleanIsASoftDeleteThatThePurgeFinishesAfterTheGracePeriod) {
     World& w = World::Get();
     TestPortal p = w.NewPortal(113);
     w.Install(p);
@@ -339,18 +341,38 @@ TEST(Uninstall, CleanLeavesNoDataBehind) {
     ASSERT_TRUE(std::filesystem::exists(db_path));
     auto launch = p.portal->OpenApp(w.client_id(), 1);
 
+    // A genuine uninstall: the portal revokes the tokens, then sends ONAPPUNINSTALL (CLEAN=1).
     p.portal->UninstallApp(w.client_id(), true);
 
+    // Confirmed (the stored tokens are refused): jobs stop, sessions end, the portal is blocked,
+    // the tokens are gone; the data stays for the grace period.
+    auto record = w.app().registry().Find(p.member_id);
+    ASSERT_TRUE(record.has_value());
+    EXPECT_EQ(record->state, "blocked");
+    EXPECT_EQ(record->block_code, "uninstalled");
+    EXPECT_TRUE(record->access_token.empty());
+    EXPECT_TRUE(record->refresh_token.empty());
+    const std::int64_t grace = std::int64_t{w.app().config().uninstall_grace_hours} * 3600;
+    EXPECT_GT(record->purge_at, 0);
+    EXPECT_LE(record->purge_at, std::time(nullptr) + grace);
+    EXPECT_GE(record->purge_at, std::time(nullptr) + grace - 60);
+    EXPECT_TRUE(std::filesystem::exists(db_path));
+    EXPECT_EQ(w.Api("GET", "/api/status", session).status, 401);
+    EXPECT_EQ(w.PostForm(launch.url, launch.fields).status, 401);
+    EXPECT_TRUE(w.app().jobs().StateOf(p.member_id).empty());
+
+    // Before the grace period ends the purge leaves it alone; after, nothing is left behind.
+    EXPECT_EQ(w.app().upkeep().RunOnce(record->purge_at - 1).purged, 0);
+    EXPECT_TRUE(w.app().registry().Find(p.member_id).has_value());
+    EXPECT_EQ(w.app().upkeep().RunOnce(record->purge_at).purged, 1);
     EXPECT_FALSE(w.app().registry().Find(p.member_id).has_value());
-    for (const char* suffix : {"", "-wal", "-shm", ".lock"}) {
+    for (const char* suffix : {"", "-wal", "-shm", ".lock", ".tokens.lock"}) {
         EXPECT_FALSE(std::filesystem::exists(db_path + suffix)) << suffix;
     }
     for (const auto& entry : std::filesystem::directory_iterator(w.data_dir())) {
         EXPECT_EQ(entry.path().filename().string().find(p.member_id), std::string::npos)
             << entry.path();
     }
-    EXPECT_EQ(w.Api("GET", "/api/status", session).status, 401);
-    EXPECT_EQ(w.PostForm(launch.url, launch.fields).status, 401);
     // Nothing brings the data back: no job runs for the portal any more.
     EXPECT_TRUE(w.app().jobs().StateOf(p.member_id).empty());
     EXPECT_FALSE(std::filesystem::exists(db_path));

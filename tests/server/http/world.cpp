@@ -166,6 +166,7 @@ World::World() {
     config.client_id = client_id_;
     config.client_secret = client_secret_;
     config.session_key = "test-session-key-0123456789abcdef0123456789";
+    config.token_key = kTokenKeyHex;
     config.allow_http_portals = true;
     config.event_debounce_s = 0;
     config.standard_drain_per_s = 1000;

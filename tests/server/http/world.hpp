@@ -26,6 +26,13 @@ namespace httptest {
 
 using nlohmann::json;
 
+// The test app's secrets. main() also puts them into the environment (B24SEG_CLIENT_SECRET,
+// B24SEG_TOKEN_KEY) before any thread starts, for the CLI run in-process and the b24seg child
+// processes (the config file refuses secrets).
+inline constexpr const char* kClientSecret = "test-client-secret-0123456789";
+inline constexpr const char* kTokenKeyHex =
+    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
 struct Answer {
     int status = 0;  // 0: no answer (transport failure)
     std::string body;
@@ -102,7 +109,7 @@ public:
 
 private:
     std::string client_id_ = "local.b24seg.test";
-    std::string client_secret_ = "test-client-secret-0123456789";
+    std::string client_secret_ = kClientSecret;
     std::unique_ptr<support::TempDir> dir_;
     std::unique_ptr<fakeportal::Cloud> cloud_;
     std::unique_ptr<server::App> app_;

@@ -5,6 +5,8 @@
 // Lifetime: the Cloud owns its portals; their servers stop when the Cloud is destroyed (or on
 // Stop()). References returned by AddPortal stay valid until then.
 // Thread-safety: every member may be called from any thread.
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +43,15 @@ public:
     std::vector<Portal*> Portals() const;
     /// The portal with this member_id, or nullptr.
     Portal* FindPortal(const std::string& member_id) const;
+
+    /// Every answer of /oauth/token/ waits this long first (a slow authorization server: widens
+    /// the window in which two workers refresh the same pair). 0 = none.
+    void SetTokenDelay(std::chrono::milliseconds delay);
+    /// Requests /oauth/token/ has received so far (counted on arrival, before any delay).
+    int64_t TokenRequests() const;
+    /// Answers of /oauth/token/ name this client_endpoint instead of the portal's own (a
+    /// compromised or confused authorization server). "" = the portal's.
+    void SetTokenEndpointOverride(const std::string& client_endpoint);
 
     /// "http://127.0.0.1:<port>/rest/" — the server_endpoint handed to apps.
     std::string server_endpoint() const;

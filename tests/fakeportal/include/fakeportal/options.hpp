@@ -149,6 +149,9 @@ struct CountersSnapshot {
     int64_t request_cap_exceeded = 0;  // requests cut off by the request cap
     int64_t refreshes = 0;             // successful refresh_token grants for this portal
     int64_t refresh_failures = 0;
+    /// Refresh attempts with a refresh token that had already been used (rotated away): two
+    /// workers that refreshed the same pair. Also counted in refresh_failures.
+    int64_t refresh_reuses = 0;
     int64_t faults_injected = 0;
     /// Batches by their number of commands (for judging how well a client packs them).
     std::map<int, int64_t> batch_sizes;

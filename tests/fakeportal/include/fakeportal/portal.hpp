@@ -155,7 +155,8 @@ public:
                                                 std::string* error);
     /// Whether this portal issued the access token (for the cloud's app.info).
     bool OwnsAccessToken(const std::string& access_token) const;
-    /// Whether this portal issued the refresh token (valid or expired, not yet used).
+    /// Whether this portal issued the refresh token (valid, expired or already used: a used one
+    /// is refused as invalid_grant and counted in CountersSnapshot::refresh_reuses).
     bool OwnsRefreshToken(const std::string& refresh_token) const;
     /// app.info's result for a token (used by the cloud's /rest/app.info as well).
     nlohmann::json AppInfoFor(const std::string& access_token) const;
