@@ -10,7 +10,8 @@ want_browser=1
 
 packages=(
     g++ cmake ninja-build pkg-config make
-    libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libsqlitecpp-dev libsqlite3-dev
+    libcpp-httplib-dev libmicrohttpd-dev nlohmann-json3-dev libspdlog-dev libsqlitecpp-dev
+    libsqlite3-dev
     libcurl4-openssl-dev zlib1g-dev libgtest-dev libgmock-dev
     ca-certificates
 )

@@ -63,9 +63,9 @@ std::string Str(const nlohmann::json* v) {
 bool Client::Impl::HoldBackFor(const std::string& method, int needed) {
     const LimitPlan& plan = limiter()->plan();
     const double cost = limiter()->AverageCallSeconds(method);
-    if (needed <= 0 ||
+    if (needed <= 0 || options_.max_wait_s ||
         static_cast<double>(needed) * cost > plan.operating_limit_s - plan.operating_margin_s) {
-        return false;
+        return false;  // (a caller who must not wait long gets a split group instead)
     }
     const double give_up_at = limiter()->clock()->Now() + plan.operating_window_s;
     bool waited = false;
@@ -144,8 +144,7 @@ std::vector<CommandResult> Client::Batch(const std::vector<Command>& commands) {
                 continue;  // waited until the whole group fits: plan again
             }
             if (take == 0) {
-                const double w = impl_->limiter()->WaitForMethods(
-                    {commands[pending.front()].method}, &impl_->options().cancel);
+                const double w = impl_->WaitForBudgets({commands[pending.front()].method});
                 Stats d;
                 d.budget_wait_seconds = w;
                 impl_->AddStats(d);

@@ -209,6 +209,38 @@ bool Client::Impl::ResolveRepeat(std::string_view method, Repeat r) const {
     return false;
 }
 
+void Client::Impl::CheckWait(double seconds, const char* what) const {
+    if (options_.max_wait_s && seconds > *options_.max_wait_s) {
+        throw Error(ErrorKind::kWaitTooLong, "", "",
+                    std::string("would wait ") + std::to_string(static_cast<int>(seconds)) +
+                        " s for " + what + ", longer than the caller allows");
+    }
+}
+
+double Client::Impl::WaitForBudgets(const std::vector<std::string>& methods) {
+    if (options_.max_wait_s) {
+        const double now = clock_->Now();
+        double ready = now;
+        for (const auto& m : methods) {
+            ready = std::max(ready, limiter_->MethodReadyAt(m, 1));
+        }
+        CheckWait(ready - now, "a method's operating budget");
+    }
+    return limiter_->WaitForMethods(methods, &options_.cancel);
+}
+
+double Client::Impl::AcquireSlot() {
+    if (!options_.max_wait_s) {
+        return limiter_->AcquireRequest(&options_.cancel);
+    }
+    auto waited = limiter_->TryAcquireRequest(*options_.max_wait_s, &options_.cancel);
+    if (!waited) {
+        CheckWait(limiter_->BucketDelay(), "the portal's request bucket");
+        throw Error(ErrorKind::kWaitTooLong, "", "", "the portal's request bucket is full");
+    }
+    return *waited;
+}
+
 void Client::Impl::Backoff(int attempt) {
     const auto& p = options_.retry;
     double delay = p.backoff_initial_s * std::pow(2.0, std::max(0, attempt - 1));
@@ -218,6 +250,7 @@ void Client::Impl::Backoff(int attempt) {
         std::uniform_real_distribution<double> dist(1.0 - p.jitter, 1.0 + p.jitter);
         delay *= dist(rng_);
     }
+    CheckWait(delay, "a retry");
     const double start = clock_->Now();
     const double end = start + delay;
     // Waits shorter than a millisecond are done: a clock far from its epoch cannot resolve them.
@@ -383,7 +416,7 @@ nlohmann::json Client::Impl::Send(std::string_view method,
     while (true) {
         CheckCancelled();
         if (!so.budget_methods.empty()) {
-            const double w = limiter_->WaitForMethods(so.budget_methods, &options_.cancel);
+            const double w = WaitForBudgets(so.budget_methods);
             if (w > 0) {
                 Stats d;
                 d.budget_wait_seconds = w;
@@ -396,7 +429,7 @@ nlohmann::json Client::Impl::Send(std::string_view method,
             throw Error(ErrorKind::kUntrustedEndpoint, method_name, "",
                         "the portal endpoint is not https (plain http needs allow_http)");
         }
-        const double bw = limiter_->AcquireRequest(&options_.cancel);
+        const double bw = AcquireSlot();
         params["auth"] = creds.access_token;
 
         detail::HttpRequest req;
@@ -514,7 +547,7 @@ nlohmann::json Client::Impl::Send(std::string_view method,
                 }
                 spdlog::warn("b24client: {} over its operating budget, waiting for the reset",
                              limit_method);
-                const double w = limiter_->WaitForMethods({limit_method}, &options_.cancel);
+                const double w = WaitForBudgets({limit_method});
                 Stats d2;
                 d2.budget_wait_seconds = w;
                 AddStats(d2);

@@ -49,7 +49,13 @@ public:
     // Waits until `method` may run `needed` calls in one batch, when a fresh window would allow
     // them; returns whether it waited (batch.cpp).
     bool HoldBackFor(const std::string& method, int needed);
-    void Backoff(int attempt);          // sleeps per RetryPolicy, counts the wait
+    void Backoff(int attempt);  // sleeps per RetryPolicy, counts the wait
+    // Throws Error{kWaitTooLong} when options().max_wait_s is set and `seconds` exceeds it.
+    void CheckWait(double seconds, const char* what) const;
+    // Waits for the methods' operating budgets (within max_wait_s); returns the seconds waited.
+    double WaitForBudgets(const std::vector<std::string>& methods);
+    // Takes a request slot from the bucket (within max_wait_s); returns the seconds waited.
+    double AcquireSlot();
     void AddStats(const Stats& delta);  // to this client's and the limiter's counters
     bool ResolveRepeat(std::string_view method, Repeat r) const;
 

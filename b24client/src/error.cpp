@@ -88,6 +88,8 @@ std::string_view ToString(ErrorKind kind) {
             return "untrusted_endpoint";
         case ErrorKind::kCancelled:
             return "cancelled";
+        case ErrorKind::kWaitTooLong:
+            return "wait_too_long";
     }
     return "unknown";
 }

@@ -103,6 +103,11 @@ PortalLimiter::PortalLimiter(LimitPlan plan, std::shared_ptr<Clock> clock)
 }
 
 double PortalLimiter::AcquireRequest(const CancelToken* cancel) {
+    return *TryAcquireRequest(-1.0, cancel);
+}
+
+std::optional<double> PortalLimiter::TryAcquireRequest(double max_wait_s,
+                                                       const CancelToken* cancel) {
     double admit_at = 0.0;
     double now = 0.0;
     {
@@ -113,6 +118,9 @@ double PortalLimiter::AcquireRequest(const CancelToken* cancel) {
         // The level at time t is (tat_ - t) * rate; a request may go when the level plus
         // itself stays within capacity.
         admit_at = std::max(now, tat_ - (capacity - 1.0) * interval);
+        if (max_wait_s >= 0.0 && admit_at - now > max_wait_s) {
+            return std::nullopt;
+        }
         tat_ = std::max(tat_, admit_at) + interval;
     }
     double waited = 0.0;

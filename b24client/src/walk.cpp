@@ -196,6 +196,7 @@ void Client::Walk(const std::vector<WalkSpec>& walks,
                 any = true;
             }
             const double start = impl_->clock()->Now();
+            impl_->CheckWait(ready - start, "a method's operating budget");
             // At least one short sleep, so that rounding at the edge never spins.
             ready = std::max(ready, start + 0.01);
             while (ready - impl_->clock()->Now() > 1e-3) {

@@ -1,6 +1,7 @@
 #include "app.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 
@@ -16,6 +17,7 @@
 #include "http/rights.hpp"
 #include "http/services.hpp"
 #include "http/sessions.hpp"
+#include "http/util.hpp"
 
 namespace server {
 
@@ -34,7 +36,7 @@ App::App(Config config) : config_(std::move(config)), now_(&UnixNow) {
     registry_ =
         std::make_unique<Registry>(Registry::PathIn(config_.data_dir), TokenCipherFor(config_));
     portals_ = std::make_unique<PortalManager>(config_, *registry_);
-    jobs_ = std::make_unique<JobRunner>(*portals_, now_);
+    jobs_ = std::make_unique<JobRunner>(*portals_, now_, &health_);
     std::string key = config_.session_key;
     if (key.empty()) {
         // Sessions then end with the process; pages fetch fresh ones on their next call.
@@ -42,7 +44,8 @@ App::App(Config config) : config_(std::move(config)), now_(&UnixNow) {
         spdlog::warn("no B24SEG_SESSION_KEY set: sessions do not survive a restart");
     }
     sessions_ = std::make_unique<http::SessionStore>(key, now_);
-    rights_ = std::make_unique<http::RightsCache>(*portals_, config_.rights_cache_s, now_);
+    rights_ = std::make_unique<http::RightsCache>(*portals_, config_.rights_cache_s, now_,
+                                                  config_.user_wait_ms);
     oauth_ = std::make_unique<http::OAuthServer>(config_.oauth_url, config_.client_id,
                                                  config_.client_secret, config_.allow_http_portals);
     auto run_soon = [this](const std::string& member_id, sync::RunKind kind) {
@@ -50,12 +53,35 @@ App::App(Config config) : config_(std::move(config)), now_(&UnixNow) {
     };
     lifecycle_ = std::make_unique<http::Lifecycle>(config_, *registry_, *portals_, *jobs_,
                                                    *sessions_, *rights_, *oauth_, now_);
+    http::HttpLimits limits;
+    limits.max_connections = config_.max_connections;
+    limits.max_connections_per_ip = config_.max_connections_per_ip;
+    limits.max_header_bytes = static_cast<std::size_t>(config_.max_header_bytes);
+    limits.max_headers = config_.max_headers;
+    limits.request_timeout_s = config_.request_timeout_s;
+    limits.idle_timeout_s = config_.idle_timeout_s;
+    limits.keepalive_requests = config_.keepalive_requests;
+    limits.pool.workers = config_.http_workers;
+    limits.pool.max_queued = config_.http_max_queued;
+    limits.pool.per_portal_running = config_.http_portal_workers;
+    limits.pool.per_user_running = config_.http_user_workers;
+    limits.pool.per_user_queued = std::max(8, config_.http_max_queued / 8);
+    limits.pool.max_queue_wait_s = config_.http_queue_wait_ms / 1000.0;
+    http_ = std::make_unique<http::HttpServer>(limits);
+    auto http_stats = [this] {
+        auto st = http_->stats();
+        return nlohmann::json{{"connections", st.connections},
+                              {"queued", st.pool.queued},
+                              {"running", st.pool.running},
+                              {"refusedBusy", st.pool.rejected_full + st.pool.expired},
+                              {"refusedTooLarge", st.refused_too_large},
+                              {"timedOut", st.timed_out}};
+    };
     upkeep_ = std::make_unique<Upkeep>(*registry_, *lifecycle_, now_);
     services_ = std::make_unique<http::Services>(
         http::Services{config_, *registry_, *portals_, *jobs_, *sessions_, *rights_, *oauth_,
-                       *lifecycle_, now_, run_soon});
-    http_ = std::make_unique<http::HttpServer>(
-        std::max(config_.max_api_body_bytes, config_.max_callback_body_bytes));
+                       *lifecycle_, now_, run_soon, health_, http_stats});
+    http_->SetWorkKey([this](const http::Request& req) { return WorkKeyOf(req); });
     http::RegisterPortalRoutes(*http_, *services_);
     http::RegisterApiRoutes(*http_, *services_);
     http::RegisterStaticRoutes(*http_, *services_);
@@ -87,18 +113,12 @@ void App::Start() {
         Bind();
     }
     started_ = true;
+    RefreshHealth();
     jobs_->Start();
     upkeep_->Start();
     follow_thread_ = std::thread([this] { FollowUpLoop(); });
-    http_thread_ = std::thread([this] { http_->Listen(); });
-    // Return once requests are answered (httplib has no readiness hook: poll its flag).
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!http_->running() && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::yield();
-    }
-    if (!http_->running()) {
-        throw std::runtime_error("the HTTP listener did not start");
-    }
+    health_thread_ = std::thread([this] { HealthLoop(); });
+    http_->Start();
     spdlog::info("b24seg serving on {} (public URL {})", local_url(), config_.public_url);
 }
 
@@ -108,9 +128,6 @@ void App::Stop() {
     }
     stopped_ = true;
     http_->Stop();
-    if (http_thread_.joinable()) {
-        http_thread_.join();
-    }
     {
         std::lock_guard lock(follow_mutex_);
         follow_stop_ = true;
@@ -119,10 +136,30 @@ void App::Stop() {
     if (follow_thread_.joinable()) {
         follow_thread_.join();
     }
+    if (health_thread_.joinable()) {
+        health_thread_.join();
+    }
     upkeep_->Stop();
     jobs_->Stop();
     if (started_) {
         spdlog::info("b24seg stopped");
+    }
+}
+
+void App::RefreshHealth() {
+    health_.Guard("health", [this] { health_.Refresh(*registry_, *jobs_, config_.data_dir); });
+}
+
+void App::HealthLoop() {
+    std::unique_lock lock(follow_mutex_);
+    while (!follow_stop_) {
+        follow_wake_.wait_for(lock, std::chrono::seconds(2));
+        if (follow_stop_) {
+            return;
+        }
+        lock.unlock();
+        RefreshHealth();
+        lock.lock();
     }
 }
 
@@ -155,11 +192,56 @@ void App::FollowUpLoop() {
         if (follow_stop_) {
             return;
         }
-        for (auto it = follow_ups_.begin(); it != follow_ups_.end();) {
-            auto outcome = jobs_->Request(it->first, it->second);
-            it = outcome == JobRunner::Enqueued::kBusy ? std::next(it) : follow_ups_.erase(it);
+        health_.Guard("followups", [&] {
+            for (auto it = follow_ups_.begin(); it != follow_ups_.end();) {
+                auto outcome = jobs_->Request(it->first, it->second);
+                it = outcome == JobRunner::Enqueued::kBusy ? std::next(it) : follow_ups_.erase(it);
+            }
+        });
+    }
+}
+
+http::WorkKey App::WorkKeyOf(const http::Request& req) const {
+    // Cheap and without I/O: runs on the listener's event thread for every request.
+    auto token_key = [](const std::string& token) {
+        char text[24];
+        std::snprintf(text, sizeof text, "t%016zx", std::hash<std::string>{}(token));
+        return std::string(text);
+    };
+    std::string auth = req.get_header_value("Authorization");
+    if (!auth.empty()) {
+        if (auto session = sessions_->Peek(auth)) {
+            return {session->member_id, "u" + std::to_string(session->user_id)};
         }
     }
+    if (req.path.rfind("/b24/", 0) == 0) {
+        http::Pairs form = http::ParseUrlEncoded(req.body);
+        std::string member = http::Get(form, "member_id");
+        if (member.empty()) {
+            member = http::Get(form, "auth[member_id]");
+        }
+        std::string token = http::Get(form, "AUTH_ID");
+        return {member, token.empty() ? std::string("events") : token_key(token)};
+    }
+    // Without a session the portal is not known yet (the refresh asks the authorization server):
+    // such requests share one share of the workers, taken in turn per client address. Behind
+    // the proxy the address is the last X-Forwarded-For entry, which our nginx appends; it only
+    // orders the queue, it is trusted for nothing else.
+    std::string client = req.remote_addr;
+    if (client == "127.0.0.1" || client == "::1") {
+        std::string forwarded = req.get_header_value("X-Forwarded-For");
+        if (auto comma = forwarded.rfind(','); comma != std::string::npos) {
+            forwarded = forwarded.substr(comma + 1);
+        }
+        forwarded.erase(0, forwarded.find_first_not_of(' '));
+        if (!forwarded.empty() && forwarded.size() <= 64) {
+            client = forwarded;
+        }
+    }
+    if (req.path == "/api/session/refresh") {
+        return {"refresh", "ip:" + client};
+    }
+    return {"", "ip:" + client};
 }
 
 }  // namespace server

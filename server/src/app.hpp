@@ -3,11 +3,13 @@
 // the install flow and the HTTP routes. `b24seg serve` and the demo launcher both run this.
 //
 //   server::App app(config);
-//   int port = app.Bind();      // listen_host:listen_port (0: any free port)
-//   app.Start();                // jobs + HTTP on background threads
+//   int port = app.Bind();      // listen_host:listen_port (0: any free port); throws if taken
+//   app.Start();                // jobs, health, HTTP on background threads
 //   ...                         // until SIGTERM
 //   app.Stop();                 // stop accepting, stop jobs (they checkpoint), join threads
 //
+// Background loops (job workers, scheduler, follow-ups, health) run every iteration under
+// Health::Guard: an exception is logged and counted (/healthz), never the end of the process.
 // Construction opens the registry (throws on failure, also without B24SEG_TOKEN_KEY unless
 // insecure_plaintext_tokens is on). libcurl must have been initialised by
 // the caller (b24client::CurlGlobal in main). Thread-safety: Bind, Start and Stop belong to the
@@ -23,6 +25,9 @@
 #include <thread>
 
 #include "config.hpp"
+#include "health.hpp"
+#include "http/request.hpp"
+#include "http/work_pool.hpp"
 #include "jobs.hpp"
 #include "portals.hpp"
 #include "registry.hpp"
@@ -68,6 +73,9 @@ public:
     http::SessionStore& sessions() { return *sessions_; }
     http::RightsCache& rights() { return *rights_; }
     http::Lifecycle& lifecycle() { return *lifecycle_; }
+    Health& health() { return health_; }
+    // Rebuilds /healthz's snapshot now (the health loop does it every 2 s).
+    void RefreshHealth();
     Upkeep& upkeep() { return *upkeep_; }
 
     // Asks for a run now; if the portal is busy, asks again when it is not (checked each second).
@@ -75,8 +83,11 @@ public:
 
 private:
     void FollowUpLoop();
+    void HealthLoop();
+    http::WorkKey WorkKeyOf(const http::Request& req) const;
 
     Config config_;
+    Health health_;
     std::function<std::int64_t()> now_;
     std::unique_ptr<Registry> registry_;
     std::unique_ptr<PortalManager> portals_;
@@ -88,13 +99,13 @@ private:
     std::unique_ptr<http::Services> services_;
     std::unique_ptr<Upkeep> upkeep_;
     std::unique_ptr<http::HttpServer> http_;
-    std::thread http_thread_;
 
     std::mutex follow_mutex_;
     std::condition_variable follow_wake_;
     std::map<std::string, sync::RunKind> follow_ups_;
     bool follow_stop_ = false;
     std::thread follow_thread_;
+    std::thread health_thread_;
 
     bool started_ = false;
     bool stopped_ = false;

@@ -17,6 +17,7 @@
 #include "b24client/error.hpp"
 #include "config.hpp"
 #include "crypto.hpp"
+#include "db.hpp"
 #include "http/util.hpp"
 #include "jobs.hpp"
 #include "portal_db.hpp"
@@ -98,7 +99,15 @@ std::string DbPathOf(const Config& config, const PortalRecord& record) {
 int Serve(const Config& config, std::ostream& err) {
     BlockStopSignals();
     App app(config);
-    app.Bind();
+    try {
+        app.Bind();
+    } catch (const std::exception& e) {
+        // No listener, no service: exit non-zero so that systemd (Restart=on-failure) or the
+        // container runtime notices, instead of a process that runs without HTTP.
+        err << "b24seg: " << e.what() << "\n";
+        spdlog::critical("{}", e.what());
+        return 1;
+    }
     app.Start();
     sigset_t set = StopSignals();
     int signal = 0;
@@ -122,10 +131,18 @@ int Portals(const Config& config, std::ostream& out, std::ostream& err) {
         std::string last = "-";
         std::string path = DbPathOf(config, r);
         if (std::filesystem::exists(path)) {
-            PortalDb db(path);
-            if (auto run = db.LatestRun()) {
-                last = run->kind + " " + run->state + " " +
-                       Time(run->finished_at ? run->finished_at : run->started_at, OffsetOf(db));
+            try {
+                PortalDb db(path);
+                if (auto run = db.LatestRun()) {
+                    last =
+                        run->kind + " " + run->state + " " +
+                        Time(run->finished_at ? run->finished_at : run->started_at, OffsetOf(db));
+                    if (!run->error_code.empty()) {
+                        last += " (" + run->error_code + ")";
+                    }
+                }
+            } catch (const StorageError& e) {
+                last = "data " + e.code() + " (see b24seg status)";
             }
         }
         std::string state = r.state + (r.block_code.empty() ? "" : "(" + r.block_code + ")");
@@ -167,7 +184,18 @@ int Status(const Config& config,
         out << "data:       none yet\n";
         return 0;
     }
-    PortalDb db(path);
+    std::unique_ptr<PortalDb> opened;
+    try {
+        opened = std::make_unique<PortalDb>(path);
+    } catch (const StorageError& e) {
+        out << "data:       " << e.code() << ": " << e.what() << "\n";
+        if (e.code() == "database_corrupt") {
+            out << "recovery:   b24seg clear " << member_id << " --config FILE"
+                << " (rebuilds the portal's data from the portal)\n";
+        }
+        return 1;
+    }
+    PortalDb& db = *opened;
     std::int32_t offset = OffsetOf(db);
     out << "contacts:   " << db.Count("contact") << "\n"
         << "companies:  " << db.Count("company") << "\n"
@@ -186,6 +214,70 @@ int Status(const Config& config,
         }
         out << "\n";
     }
+    if (auto latest = db.LatestRun(); latest && latest->state == "running") {
+        FileLock probe(DbPathOf(config, *r) + ".lock");
+        if (probe.locked()) {
+            out << "note:       run #" << latest->id
+                << " stopped without recording its end (the server stopped, or could not "
+                   "write); the next run resumes it\n";
+        }
+    }
+    return 0;
+}
+
+int Sync(const Config& config, const CliArgs& args, std::ostream& out, std::ostream& err);
+
+int Clear(const Config& config, const CliArgs& args, std::ostream& out, std::ostream& err) {
+    auto registry = OpenRegistry(config, err);
+    if (!registry) {
+        return 1;
+    }
+    auto record = registry->Find(args.member_id);
+    if (!record) {
+        err << "b24seg: unknown portal " << args.member_id << "\n";
+        return 1;
+    }
+    const std::string path = DbPathOf(config, *record);
+    {
+        FileLock lock(path + ".lock");
+        if (!lock.locked()) {
+            err << "b24seg: a run is going for this portal; try again when it ends\n";
+            return 3;
+        }
+        std::string state = "missing";
+        if (std::filesystem::exists(path)) {
+            try {
+                PortalDb check(path);
+                state = "intact";
+            } catch (const StorageError& e) {
+                state = e.code();
+            }
+        }
+        const std::string aside = path + ".damaged-" + std::to_string(UnixNow());
+        for (const char* suffix : {"", "-wal", "-shm"}) {
+            std::error_code ec;
+            if (std::filesystem::exists(path + suffix)) {
+                std::filesystem::rename(path + suffix, aside + suffix, ec);
+                if (ec) {
+                    err << "b24seg: cannot move " << path << suffix << " aside: " << ec.message()
+                        << "\n";
+                    return 1;
+                }
+            }
+        }
+        PortalDb fresh(path);  // empty, migrated: the server and the run use it from now on
+        out << "portal database was " << state << "; moved to " << aside
+            << " and replaced by an empty one\n";
+    }
+    if (args.wait) {
+        CliArgs full = args;
+        full.full = true;
+        return Sync(config, full, out, err);
+    }
+    registry->AddJobRequest(args.member_id, "full");
+    out << "requested a full run: the running server rebuilds the portal's data from the portal "
+           "within seconds (b24seg status "
+        << args.member_id << " shows it)\n";
     return 0;
 }
 
@@ -250,13 +342,18 @@ int Sync(const Config& config, const CliArgs& args, std::ostream& out, std::ostr
             });
         out << "run #" << run.id << " done: " << run.rows << " rows, " << run.requests
             << " requests, " << run.cards_written << " cards written\n";
+    } catch (const RunLockBusy& e) {
+        err << "b24seg: " << e.what() << "\n";
+        code = 3;
     } catch (const b24client::Error& e) {
-        err << "b24seg: " << (e.kind() == b24client::ErrorKind::kCancelled ? "stopped" : "failed")
+        err << "b24seg: "
+            << (e.kind() == b24client::ErrorKind::kCancelled ? "stopped"
+                                                             : "failed (" + RunFailureCode(e) + ")")
             << ": " << e.what() << "\n";
         code = 1;
     } catch (const std::exception& e) {
-        err << "b24seg: failed: " << e.what() << "\n";
-        code = std::string(e.what()).find("already going") != std::string::npos ? 3 : 1;
+        err << "b24seg: failed (" << RunFailureCode(e) << "): " << e.what() << "\n";
+        code = 1;
     }
     finished = true;
     watcher.join();
@@ -326,6 +423,7 @@ std::string CliUsage() {
            "  b24seg portals --config FILE\n"
            "  b24seg status  <member_id> --config FILE\n"
            "  b24seg sync    <member_id> [--full] [--wait] --config FILE\n"
+           "  b24seg clear   <member_id> [--wait] --config FILE\n"
            "  b24seg purge   <member_id> --config FILE\n"
            "  b24seg rekey   --config FILE\n"
            "  b24seg --help | --version\n"
@@ -336,6 +434,8 @@ std::string CliUsage() {
            "sync     asks the running server for a run; --wait runs it here and prints progress\n"
            "         (refused while another run of the portal is going); --full clears the\n"
            "         portal's pulled data first (\"clear and refresh\")\n"
+           "clear    recovers from a damaged portal database: moves it aside, starts an empty\n"
+           "         one and rebuilds it from the portal with a full run (--wait: here)\n"
            "purge    deletes an uninstalled (or blocked) portal's data and registry row now,\n"
            "         instead of after the grace period\n"
            "rekey    re-encrypts every stored token under B24SEG_TOKEN_KEY (key rotation: put\n"
@@ -384,7 +484,8 @@ CliArgs ParseCliArgs(const std::vector<std::string>& args) {
     }
     out.command = positional[0];
     std::size_t want = 1;
-    if (out.command == "status" || out.command == "sync" || out.command == "purge") {
+    if (out.command == "status" || out.command == "sync" || out.command == "clear" ||
+        out.command == "purge") {
         want = 2;
     } else if (out.command != "serve" && out.command != "portals" && out.command != "rekey") {
         out.error = "unknown command " + out.command;
@@ -398,8 +499,9 @@ CliArgs ParseCliArgs(const std::vector<std::string>& args) {
     if (want == 2) {
         out.member_id = positional[1];
     }
-    if ((out.full || out.wait) && out.command != "sync") {
-        out.error = "--full and --wait belong to sync";
+    if ((out.full && out.command != "sync") ||
+        (out.wait && out.command != "sync" && out.command != "clear")) {
+        out.error = "--full belongs to sync, --wait to sync and clear";
         return out;
     }
     if (out.config.empty()) {
@@ -441,6 +543,9 @@ int RunCli(const CliArgs& args, std::ostream& out, std::ostream& err) {
         }
         if (args.command == "sync") {
             return Sync(config, args, out, err);
+        }
+        if (args.command == "clear") {
+            return Clear(config, args, out, err);
         }
         if (args.command == "purge") {
             return Purge(config, args.member_id, out, err);

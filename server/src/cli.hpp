@@ -8,6 +8,10 @@
 //          without --wait: ask the running server for a run (it starts within seconds)
 //          with --wait: run it here, printing progress; refused while the portal's run lock is
 //          held (by the server or another CLI)
+//   b24seg clear   <member_id> [--wait] --config FILE
+//          the recovery from a damaged portal database: moves the portal's database files aside
+//          (<file>.damaged-<time>), creates an empty one and asks for a full run that rebuilds
+//          everything from the portal (with --wait: runs it here); refused while a run is going
 //   b24seg purge   <member_id> --config FILE             delete an uninstalled (or blocked)
 //          portal's data and registry row now, without waiting for the grace period
 //   b24seg rekey   --config FILE                         re-encrypt every stored token under
@@ -24,7 +28,7 @@
 namespace server {
 
 struct CliArgs {
-    std::string command;  // serve portals status sync purge rekey help version
+    std::string command;  // serve portals status sync clear purge rekey help version
     std::string config;
     std::string member_id;
     bool full = false;

@@ -50,6 +50,19 @@ const std::set<std::string>& KnownKeys() {
                                                "enterprise_burst",
                                                "max_api_body_bytes",
                                                "max_callback_body_bytes",
+                                               "max_connections",
+                                               "max_connections_per_ip",
+                                               "max_header_bytes",
+                                               "max_headers",
+                                               "request_timeout_s",
+                                               "idle_timeout_s",
+                                               "keepalive_requests",
+                                               "http_workers",
+                                               "http_max_queued",
+                                               "http_portal_workers",
+                                               "http_user_workers",
+                                               "http_queue_wait_ms",
+                                               "user_wait_ms",
                                                "log_level"};
     return keys;
 }
@@ -118,6 +131,30 @@ void Validate(const Config& c) {
     if (c.max_api_body_bytes < 1024 || c.max_callback_body_bytes < 4096) {
         fail("body limits are too small");
     }
+    if (c.max_api_body_bytes > (64u << 20) || c.max_callback_body_bytes > (64u << 20)) {
+        fail("body limits are too large (at most 64 MiB)");
+    }
+    if (c.max_connections < 16 || c.max_connections > 100000 || c.max_connections_per_ip < 0) {
+        fail("max_connections must be 16..100000 and max_connections_per_ip >= 0");
+    }
+    if (c.max_header_bytes < 4096 || c.max_header_bytes > (1 << 20) || c.max_headers < 16 ||
+        c.max_headers > 10000) {
+        fail("max_header_bytes must be 4096..1048576 and max_headers 16..10000");
+    }
+    if (c.request_timeout_s < 1 || c.request_timeout_s > 600 || c.idle_timeout_s < 1 ||
+        c.idle_timeout_s > 3600 || c.keepalive_requests < 1) {
+        fail("request_timeout_s (1..600), idle_timeout_s (1..3600) and keepalive_requests (>= 1)");
+    }
+    if (c.http_workers < 1 || c.http_workers > 1024 || c.http_max_queued < 1 ||
+        c.http_portal_workers < 1 || c.http_user_workers < 1) {
+        fail("http_workers must be 1..1024; queue and per-portal/per-user shares at least 1");
+    }
+    if (c.http_queue_wait_ms < 100 || c.http_queue_wait_ms > 600000) {
+        fail("http_queue_wait_ms must be 100..600000");
+    }
+    if (c.user_wait_ms < 0 || c.user_wait_ms > 60000) {
+        fail("user_wait_ms must be 0..60000");
+    }
     if (c.uninstall_grace_hours < 0 || c.uninstall_grace_hours > 24 * 365) {
         fail("uninstall_grace_hours must be 0..8760");
     }
@@ -183,6 +220,19 @@ Config LoadConfig(const std::string& path) {
         Read(j, "enterprise_burst", c.enterprise_burst);
         Read(j, "max_api_body_bytes", c.max_api_body_bytes);
         Read(j, "max_callback_body_bytes", c.max_callback_body_bytes);
+        Read(j, "max_connections", c.max_connections);
+        Read(j, "max_connections_per_ip", c.max_connections_per_ip);
+        Read(j, "max_header_bytes", c.max_header_bytes);
+        Read(j, "max_headers", c.max_headers);
+        Read(j, "request_timeout_s", c.request_timeout_s);
+        Read(j, "idle_timeout_s", c.idle_timeout_s);
+        Read(j, "keepalive_requests", c.keepalive_requests);
+        Read(j, "http_workers", c.http_workers);
+        Read(j, "http_max_queued", c.http_max_queued);
+        Read(j, "http_portal_workers", c.http_portal_workers);
+        Read(j, "http_user_workers", c.http_user_workers);
+        Read(j, "http_queue_wait_ms", c.http_queue_wait_ms);
+        Read(j, "user_wait_ms", c.user_wait_ms);
         Read(j, "log_level", c.log_level);
     }
     ApplyEnvironment(c);

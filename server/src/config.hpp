@@ -77,6 +77,30 @@ struct Config {
     std::size_t max_api_body_bytes = 64 * 1024;
     std::size_t max_callback_body_bytes = 256 * 1024;
 
+    // The listener's bounds (server/README.md "Robustness"). Connections at once, and from one
+    // address (0: no per-address limit; behind the proxy every connection comes from it).
+    int max_connections = 512;
+    int max_connections_per_ip = 0;
+    // Request line and headers together, and how many header fields.
+    int max_header_bytes = 32 * 1024;
+    int max_headers = 100;
+    // A whole request must arrive within this many seconds of the connection's start (or of its
+    // previous answer); a connection without traffic either way is closed after idle_timeout_s.
+    int request_timeout_s = 10;
+    int idle_timeout_s = 30;
+    int keepalive_requests = 100;
+    // Handler threads, queued requests, and how many handlers one portal / one user may run at
+    // once (the rest of their requests wait their turn; the others' are not held up).
+    int http_workers = 16;
+    int http_max_queued = 512;
+    int http_portal_workers = 6;
+    int http_user_workers = 3;
+    // A request still queued after this long is answered 503 (its client is about to give up).
+    int http_queue_wait_ms = 5000;
+    // The longest a user's request waits for the portal's limits (or for a shared call of the
+    // same user) before it is answered 429 busy.
+    int user_wait_ms = 1500;
+
     // spdlog level: trace, debug, info, warn, error.
     std::string log_level = "info";
 };

@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include "b24client/error.hpp"
+#include "db.hpp"
+#include "health.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -61,6 +63,14 @@ std::optional<std::pair<std::string, std::string>> Blocking(const b24client::Err
 
 }  // namespace
 
+std::string RunFailureCode(const std::exception& e) {
+    if (const auto* b = dynamic_cast<const b24client::Error*>(&e)) {
+        return std::string(b24client::ToString(b->kind()));
+    }
+    std::string code = StorageCode(e);
+    return code.empty() ? "internal" : code;
+}
+
 RunRecord RunPortalSync(PortalManager& portals,
                         const std::string& member_id,
                         sync::RunKind kind,
@@ -74,9 +84,9 @@ RunRecord RunPortalSync(PortalManager& portals,
     }
     FileLock lock(portals.LockPath(member_id));
     if (!lock.locked()) {
-        throw std::runtime_error("a run is already going for this portal");
+        throw RunLockBusy();
     }
-    PortalDb db(portals.DbPath(member_id));
+    PortalDb db(portals.DbPath(member_id));  // StorageError when corrupt (see `b24seg clear`)
     if (kind == sync::RunKind::kFull) {
         if (auto latest = db.LatestRun(); latest && latest->state == "running") {
             latest->state = "cancelled";
@@ -117,8 +127,8 @@ RunRecord RunPortalSync(PortalManager& portals,
     }
 }
 
-JobRunner::JobRunner(PortalManager& portals, std::function<std::int64_t()> now)
-    : portals_(portals), now_(std::move(now)) {}
+JobRunner::JobRunner(PortalManager& portals, std::function<std::int64_t()> now, Health* health)
+    : portals_(portals), now_(std::move(now)), health_(health) {}
 
 JobRunner::~JobRunner() {
     Stop();
@@ -227,6 +237,15 @@ int JobRunner::RunningCount() {
     return static_cast<int>(running_.size());
 }
 
+std::optional<JobRunner::Failure> JobRunner::LastFailure(const std::string& member_id) {
+    std::lock_guard lock(mutex_);
+    auto it = failures_.find(member_id);
+    if (it == failures_.end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
 void JobRunner::Worker() {
     while (true) {
         Job job;
@@ -242,24 +261,47 @@ void JobRunner::Worker() {
             queued_.erase(job.member_id);
             running_[job.member_id] = cancel;
         }
+        std::string failure;  // empty: done or stopped
         try {
+            if (health_ != nullptr) {
+                health_->MaybeFail("jobs.worker");
+            }
             RunRecord run = RunPortalSync(portals_, job.member_id, job.kind, cancel, now_);
             spdlog::info("portal {}: {} run {} done: {} rows, {} requests, {} cards written",
                          job.member_id, run.kind, run.id, run.rows, run.requests,
                          run.cards_written);
+        } catch (const RunLockBusy&) {
+            spdlog::info("portal {}: a run is going in another process; not started here",
+                         job.member_id);
         } catch (const b24client::Error& e) {
             if (e.kind() == b24client::ErrorKind::kCancelled) {
                 spdlog::info("portal {}: run stopped; it resumes at the next start", job.member_id);
             } else {
-                spdlog::error("portal {}: run failed: {}", job.member_id, e.what());
+                failure = RunFailureCode(e);
+                spdlog::error("portal {}: run failed ({}): {}", job.member_id, failure, e.what());
             }
         } catch (const std::exception& e) {
-            spdlog::error("portal {}: run failed: {}", job.member_id, e.what());
+            failure = RunFailureCode(e);
+            spdlog::error("portal {}: run failed ({}): {}", job.member_id, failure, e.what());
+            if (failure == "internal" && health_ != nullptr) {
+                health_->NoteLoopFailure("jobs.worker", e.what());
+            }
+        } catch (...) {
+            failure = "internal";
+            spdlog::error("portal {}: run failed: non-standard exception", job.member_id);
+            if (health_ != nullptr) {
+                health_->NoteLoopFailure("jobs.worker", "non-standard exception");
+            }
         }
         {
             std::lock_guard lock(mutex_);
             running_.erase(job.member_id);
             last_finished_[job.member_id] = now_();
+            if (!failure.empty()) {
+                failures_[job.member_id] = Failure{failure, now_()};
+            } else {
+                failures_.erase(job.member_id);
+            }
         }
         wake_.notify_all();
     }
@@ -313,10 +355,16 @@ void JobRunner::Scheduler() {
                 return;
             }
         }
-        try {
-            Schedule(now_());
-        } catch (const std::exception& e) {
-            spdlog::error("scheduler: {}", e.what());
+        if (health_ != nullptr) {
+            health_->Guard("jobs.scheduler", [&] { Schedule(now_()); });
+        } else {
+            try {
+                Schedule(now_());
+            } catch (const std::exception& e) {
+                spdlog::error("scheduler: {}", e.what());
+            } catch (...) {
+                spdlog::error("scheduler: non-standard exception");
+            }
         }
     }
 }

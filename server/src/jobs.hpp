@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,7 +43,7 @@ private:
 
 // Runs one sync of `member_id` on the calling thread, holding the portal's lock. For kFull it
 // first clears the pulled data ("clear and refresh"). Returns the finished run; throws
-// std::runtime_error("a run is already going") when the lock is held elsewhere, and whatever the
+// RunLockBusy when the lock is held elsewhere, and whatever the
 // engine throws otherwise (after updating the portal's state in the registry for errors only a
 // person can fix: re-install needed, subscription ended).
 RunRecord RunPortalSync(PortalManager& portals,
@@ -53,9 +54,23 @@ RunRecord RunPortalSync(PortalManager& portals,
                         std::function<void(const RunRecord&)> on_progress = {},
                         std::function<std::int64_t()> segment_time = {});
 
+class Health;
+
+// RunPortalSync's refusal while another run of the portal holds its lock (here or in a CLI).
+class RunLockBusy : public std::runtime_error {
+public:
+    RunLockBusy() : std::runtime_error("a run is already going for this portal") {}
+};
+
+// Why a run failed, as /api/status, /healthz and `b24seg status` name it: the b24client error
+// kinds ("portal refusal"), "disk_full", "database_error", "database_corrupt" or "internal".
+std::string RunFailureCode(const std::exception& e);
+
 class JobRunner {
 public:
-    JobRunner(PortalManager& portals, std::function<std::int64_t()> now);
+    // `health` (optional) guards the loops: an exception in one is counted there and the loop
+    // goes on.
+    JobRunner(PortalManager& portals, std::function<std::int64_t()> now, Health* health = nullptr);
     ~JobRunner();
     JobRunner(const JobRunner&) = delete;
     JobRunner& operator=(const JobRunner&) = delete;
@@ -77,6 +92,15 @@ public:
     std::string StateOf(const std::string& member_id);
     int RunningCount();
 
+    // The last run of the portal in this process failed (and none has succeeded since): why.
+    // Kept in memory as well as in the portal's database, because a full disk may not let the
+    // database record it.
+    struct Failure {
+        std::string code;
+        std::int64_t at = 0;  // unix seconds
+    };
+    std::optional<Failure> LastFailure(const std::string& member_id);
+
 private:
     struct Job {
         std::string member_id;
@@ -95,6 +119,8 @@ private:
     std::map<std::string, b24client::CancelToken> running_;
     std::map<std::string, std::int64_t> event_due_;      // member_id -> when to run
     std::map<std::string, std::int64_t> last_finished_;  // member_id -> unix time
+    std::map<std::string, Failure> failures_;
+    Health* health_ = nullptr;
     bool stopping_ = false;
     bool started_ = false;
     std::vector<std::thread> threads_;

@@ -203,8 +203,61 @@ constexpr const char* kCardColumns =
 
 }  // namespace
 
-PortalDb::PortalDb(const std::string& path) : db_(OpenDatabase(path)) {
-    ApplyMigrations(db_, PortalMigrations());
+namespace {
+
+std::mutex& OpenFailuresMutex() {
+    static std::mutex m;
+    return m;
+}
+
+std::map<std::string, std::string>& OpenFailureMap() {
+    static std::map<std::string, std::string> failures;
+    return failures;
+}
+
+void NoteOpen(const std::string& path, const std::string& code) {
+    std::lock_guard lock(OpenFailuresMutex());
+    if (code.empty()) {
+        OpenFailureMap().erase(path);
+    } else {
+        OpenFailureMap()[path] = code;
+    }
+}
+
+// Opens the file, checks it (quick_check) and migrates it; every failure is a StorageError.
+SQLite::Database OpenPortalFile(const std::string& path) {
+    const std::string what = "the portal database " + path;
+    try {
+        SQLite::Database db = OpenDatabase(path);
+        CheckIntegrity(db, what);
+        ApplyMigrations(db, PortalMigrations());
+        NoteOpen(path, "");
+        return db;
+    } catch (const StorageError& e) {
+        NoteOpen(path, e.code());
+        throw;
+    } catch (const std::exception& e) {
+        std::string code = StorageCode(e);
+        if (code.empty()) {
+            code = "database_error";
+        }
+        NoteOpen(path, code);
+        if (code == "database_corrupt") {
+            throw StorageError(code, what + " is not a usable database (" +
+                                         std::string(e.what()).substr(0, 200) + ")");
+        }
+        throw StorageError(code,
+                           "cannot open " + what + ": " + std::string(e.what()).substr(0, 200));
+    }
+}
+
+}  // namespace
+
+PortalDb::PortalDb(const std::string& path) : db_(OpenPortalFile(path)) {}
+
+std::map<std::string, std::string> PortalDb::OpenFailures() {
+    std::lock_guard lock(OpenFailuresMutex());
+    return OpenFailureMap();
 }
 
 void PortalDb::InTransaction(const std::function<void()>& fn) {

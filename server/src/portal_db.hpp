@@ -158,8 +158,14 @@ inline constexpr const char* kEntityNames[] = {"contact",     "company",  "deal"
 
 class PortalDb {
 public:
-    // Opens or creates the file and applies migrations. Throws on failure.
+    // Opens or creates the file, checks it (PRAGMA quick_check) and applies migrations. Throws
+    // StorageError: "database_corrupt" when the file is damaged or not a database (recovery:
+    // `b24seg clear <member_id>`), "disk_full" or "database_error" otherwise.
     explicit PortalDb(const std::string& path);
+
+    // Paths whose last open failed, with the StorageError code (a later successful open of the
+    // same path removes it). Process-wide; thread-safe. /healthz reports them.
+    static std::map<std::string, std::string> OpenFailures();
 
     // Runs fn inside one transaction; commits if fn returns, rolls back if it throws.
     void InTransaction(const std::function<void()>& fn);

@@ -10,6 +10,8 @@
 #include "db.hpp"
 #include "sync/segment_bridge.hpp"
 
+#include <sys/stat.h>
+
 namespace server {
 
 namespace {
@@ -144,6 +146,11 @@ std::shared_ptr<b24client::Client> PortalManager::UserClient(const std::string& 
     options.limiter = Limiter(member_id);
     options.clock = clock_;
     options.retry.max_transient_attempts = 2;  // a person is waiting
+    // ... so no wait for the portal's limits may be long (429 busy instead), and a portal that
+    // does not answer holds the request for seconds, not minutes.
+    options.max_wait_s = config_.user_wait_ms / 1000.0;
+    options.connect_timeout_s = 5.0;
+    options.request_timeout_s = 15.0;
     options.allow_http = config_.allow_http_portals;
     options.max_answer_bytes = config_.max_answer_bytes;
     return std::make_shared<b24client::Client>(
@@ -161,10 +168,19 @@ std::string PortalManager::LockPath(const std::string& member_id) {
 
 std::shared_ptr<PortalDb> PortalManager::Db(const std::string& member_id) {
     std::string path = DbPath(member_id);
+    // `b24seg clear` replaces a damaged file with a new one: a handle to the old file is dropped.
+    struct stat now {};
+    bool exists = ::stat(path.c_str(), &now) == 0;
     std::lock_guard lock(mutex_);
     auto& db = dbs_[member_id];
+    auto& inode = db_inodes_[member_id];
+    if (db && exists && inode != now.st_ino) {
+        db.reset();
+    }
     if (!db) {
         db = std::make_shared<PortalDb>(path);
+        struct stat opened {};
+        inode = ::stat(path.c_str(), &opened) == 0 ? opened.st_ino : 0;
     }
     return db;
 }
@@ -221,6 +237,7 @@ void PortalManager::Forget(const std::string& member_id) {
     limiter_plans_.erase(member_id);
     tokens_.erase(member_id);
     dbs_.erase(member_id);
+    db_inodes_.erase(member_id);
     snapshots_.erase(member_id);
 }
 

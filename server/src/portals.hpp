@@ -69,7 +69,8 @@ public:
     std::shared_ptr<b24client::Client> UserClient(const std::string& member_id,
                                                   const std::string& access_token);
 
-    // The shared read/write handle API handlers use (the sync job opens its own).
+    // The shared read/write handle API handlers use (the sync job opens its own); reopened when
+    // the file was replaced (`b24seg clear`). Throws StorageError (db.hpp) when it cannot open.
     std::shared_ptr<PortalDb> Db(const std::string& member_id);
     std::string DbPath(const std::string& member_id);
     std::string LockPath(const std::string& member_id);
@@ -99,6 +100,7 @@ private:
     std::map<std::string, std::shared_ptr<b24client::TokenStore>> tokens_;
     std::map<std::string, std::string> limiter_plans_;
     std::map<std::string, std::shared_ptr<PortalDb>> dbs_;
+    std::map<std::string, std::uint64_t> db_inodes_;  // of the file each handle opened
     struct CachedSnapshot {
         std::shared_ptr<const PortalSnapshot> snapshot;
         std::uint64_t used = 0;  // use_tick_ at the last lookup or store

@@ -188,6 +188,38 @@ TEST(Canned, UserTokenClientSurfacesExpiredTokenAtOnce) {
     EXPECT_EQ(hits.load(), 1);
 }
 
+TEST(Canned, AUserWhoMayNotWaitLongGetsWaitTooLongAndNothingIsSent) {
+    CannedServer portal;
+    std::atomic<int> hits{0};
+    portal.server().Post("/rest/profile", [&](const httplib::Request&, httplib::Response& res) {
+        ++hits;
+        Reply(res, 200, {{"result", {{"ID", "1"}}}});
+    });
+    auto clock = std::make_shared<ManualClock>();
+    auto limiter = std::make_shared<PortalLimiter>(LimitPlan::Standard(), clock);
+    limiter->OnQueryLimitExceeded();  // the bucket is full: the next slot is 2 s away
+    ClientOptions o = Opts(clock);
+    o.limiter = limiter;
+    o.max_wait_s = 1.0;
+    Client client({portal.endpoint(), "user-access", ""}, o);
+    const double t0 = clock->Now();
+    try {
+        client.Call("profile");
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::kWaitTooLong);
+    }
+    EXPECT_EQ(hits.load(), 0);
+    EXPECT_DOUBLE_EQ(clock->Now(), t0);  // it did not wait at all
+    // Without the option the same call waits for its slot and goes through.
+    ClientOptions patient = Opts(clock);
+    patient.limiter = limiter;
+    Client background({portal.endpoint(), "user-access", ""}, patient);
+    EXPECT_EQ(background.Call("profile").result["ID"], "1");
+    EXPECT_EQ(hits.load(), 1);
+    EXPECT_GE(clock->Now() - t0, 1.9);
+}
+
 namespace {
 ErrorKind RefreshFailure(const json& oauth_answer, int status) {
     CannedServer portal;

@@ -47,6 +47,23 @@ TEST(Bucket, NeverExceedsThePortalsBurst) {
     }
 }
 
+TEST(Bucket, TryAcquireTakesNothingWhenTheWaitWouldBeTooLong) {
+    auto clock = std::make_shared<ManualClock>();
+    PortalLimiter lim(LimitPlan::Standard(), clock);  // 47 at once, then one per 0.5 s
+    for (int i = 0; i < 47; ++i) {
+        ASSERT_EQ(lim.TryAcquireRequest(0.0), 0.0) << i;
+    }
+    const double t0 = clock->Now();
+    // The next slot is 0.5 s away: a caller who may wait 0.2 s gets nothing and waits nothing.
+    EXPECT_FALSE(lim.TryAcquireRequest(0.2).has_value());
+    EXPECT_DOUBLE_EQ(clock->Now(), t0);
+    EXPECT_NEAR(lim.BucketDelay(), 0.5, 1e-9);  // nothing was reserved by the refusal
+    // One who may wait a second gets it after 0.5 s.
+    auto waited = lim.TryAcquireRequest(1.0);
+    ASSERT_TRUE(waited.has_value());
+    EXPECT_NEAR(*waited, 0.5, 1e-9);
+}
+
 TEST(Bucket, RefusalMarksTheBucketFull) {
     auto clock = std::make_shared<ManualClock>();
     PortalLimiter lim(LimitPlan::Standard(), clock);

@@ -121,6 +121,11 @@ struct ClientOptions {
     // only with allow_http) is refused (ErrorKind::kUntrustedEndpoint) and never reported.
     std::function<void(const std::string& endpoint)> on_endpoint_changed;
     CancelToken cancel;  // checked between requests and while waiting
+    // The longest any one wait of a call may last: for the request bucket, a method's operating
+    // budget, or a retry's backoff. A wait that would be longer is not started: the call throws
+    // Error{kWaitTooLong} (nothing more is sent). Unset: wait as long as the limits need (the
+    // right thing for background work; work a person waits for sets a few seconds).
+    std::optional<double> max_wait_s;
     RetryPolicy retry;
     double connect_timeout_s = 10.0;
     double request_timeout_s = 75.0;     // the portal itself cuts requests at 60 s

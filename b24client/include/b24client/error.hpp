@@ -35,6 +35,7 @@ enum class ErrorKind {
     kUntrustedEndpoint,  // an endpoint that is not https (plain http only with allow_http), or a
                          // redirect / refresh answer naming one: refused, nothing was sent there
     kCancelled,          // the caller's CancelToken was set; raised between requests
+    kWaitTooLong,        // a limit wait would pass ClientOptions::max_wait_s; nothing was sent
 };
 
 std::string_view ToString(ErrorKind kind);

@@ -83,6 +83,9 @@ public:
     // in call order (each caller reserves its own future slot). Returns the seconds waited.
     // Throws Error{kCancelled} if `cancel` is set while waiting (the slot is still consumed).
     double AcquireRequest(const CancelToken* cancel = nullptr);
+    // The same, but only if the slot comes within `max_wait_s`: otherwise nothing is taken and
+    // std::nullopt is returned at once (a caller who must not wait long answers "busy").
+    std::optional<double> TryAcquireRequest(double max_wait_s, const CancelToken* cancel = nullptr);
     // The portal said QUERY_LIMIT_EXCEEDED: our model was optimistic (another app on the same
     // IP, clock drift). Treat the bucket as full from now on.
     void OnQueryLimitExceeded();

@@ -158,6 +158,14 @@ export const de: Dict = {
     'error.access_denied':
         'Der App fehlen Rechte im Portal. Ein Administrator muss die App einmal öffnen und den Zugriff auf das CRM erlauben.',
     'error.portal_unreachable': 'Das Portal ist gerade nicht erreichbar. Die App versucht es erneut.',
+    'error.disk_full':
+        'Der Datenträger des App-Servers ist voll: Die Daten konnten nicht gespeichert werden. Der Betreiber ist informiert; die App versucht es erneut.',
+    'error.database_error':
+        'Der App-Server konnte die Daten dieses Portals nicht lesen oder schreiben. Er versucht es erneut.',
+    'error.database_corrupt':
+        'Die Kopie der Portaldaten auf dem App-Server ist beschädigt. Der Betreiber baut sie aus dem Portal neu auf.',
+    'error.overloaded':
+        'Der App-Server ist stark ausgelastet. Versuchen Sie es gleich noch einmal.',
     'error.internal': 'Bei uns ist etwas schiefgegangen. Wir versuchen es automatisch erneut.',
     'error.session_expired': 'Ihre Sitzung ist abgelaufen. Öffnen Sie die App erneut.',
     'error.unauthorized': 'Die App konnte Sie nicht bestätigen. Öffnen Sie die App erneut.',

@@ -159,6 +159,14 @@ export const en = {
     'error.access_denied':
         'The app lacks rights in the portal. An administrator must open the app once and allow access to the CRM.',
     'error.portal_unreachable': 'The portal cannot be reached right now. The app will try again.',
+    'error.disk_full':
+        "The app server's disk is full: the data could not be saved. The server's operator has been alerted; the app will retry.",
+    'error.database_error':
+        "The app server could not read or write this portal's data. It will retry.",
+    'error.database_corrupt':
+        "The app server's copy of this portal's data is damaged. The server's operator is rebuilding it from the portal.",
+    'error.overloaded':
+        'The app server is very busy. Try again in a moment.',
     'error.internal': 'Something went wrong on our side. We will retry automatically.',
     'error.session_expired': 'Your session has expired. Reopen the app.',
     'error.unauthorized': 'The app could not confirm who you are. Reopen the app.',

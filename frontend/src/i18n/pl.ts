@@ -158,6 +158,14 @@ export const pl: Dict = {
     'error.access_denied':
         'Aplikacji brakuje uprawnień w portalu. Administrator musi raz otworzyć aplikację i zezwolić na dostęp do CRM.',
     'error.portal_unreachable': 'Portal jest teraz niedostępny. Aplikacja spróbuje ponownie.',
+    'error.disk_full':
+        'Dysk serwera aplikacji jest pełny: nie udało się zapisać danych. Operator serwera został powiadomiony; aplikacja spróbuje ponownie.',
+    'error.database_error':
+        'Serwer aplikacji nie mógł odczytać ani zapisać danych tego portalu. Spróbuje ponownie.',
+    'error.database_corrupt':
+        'Kopia danych tego portalu na serwerze aplikacji jest uszkodzona. Operator serwera odbudowuje ją z portalu.',
+    'error.overloaded':
+        'Serwer aplikacji jest bardzo obciążony. Spróbuj ponownie za chwilę.',
     'error.internal': 'Coś poszło nie tak po naszej stronie. Ponowimy automatycznie.',
     'error.session_expired': 'Sesja wygasła. Otwórz aplikację ponownie.',
     'error.unauthorized': 'Aplikacja nie mogła potwierdzić Twojej tożsamości. Otwórz ją ponownie.',

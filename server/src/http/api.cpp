@@ -8,7 +8,6 @@
 #include <unordered_set>
 
 #include <SQLiteCpp/Statement.h>
-#include <httplib.h>
 #include <spdlog/spdlog.h>
 
 #include "api_error.hpp"
@@ -18,6 +17,7 @@
 #include "http/oauth.hpp"
 #include "http/rights.hpp"
 #include "http/sessions.hpp"
+#include "http/single_flight.hpp"
 #include "http/util.hpp"
 #include "segmenter/segmenter.hpp"
 #include "sync/segment_bridge.hpp"
@@ -36,7 +36,7 @@ struct Caller {
     PortalRecord record;
 };
 
-Caller Authenticate(Services& s, const httplib::Request& req) {
+Caller Authenticate(Services& s, const Request& req) {
     Caller c;
     c.session = s.sessions.Authenticate(req.get_header_value("Authorization"));
     auto record = s.registry.Find(c.session.member_id);
@@ -56,7 +56,7 @@ void RequireAdmin(const Caller& c) {
 // Query parameters of a GET: each at most once, none unknown.
 class QueryParams {
 public:
-    QueryParams(const httplib::Request& req, std::initializer_list<const char*> allowed) {
+    QueryParams(const Request& req, std::initializer_list<const char*> allowed) {
         std::set<std::string> known(allowed.begin(), allowed.end());
         for (const auto& [key, value] : req.params) {
             if (known.count(key) == 0) {
@@ -80,7 +80,7 @@ private:
     std::map<std::string, std::string> values_;
 };
 
-json JsonBody(const httplib::Request& req, bool allow_empty) {
+json JsonBody(const Request& req, bool allow_empty) {
     if (req.body.empty()) {
         if (allow_empty) {
             return json::object();
@@ -110,7 +110,7 @@ void OnlyKeys(const json& body, std::initializer_list<const char*> allowed) {
     }
 }
 
-void SendJson(httplib::Response& res, const json& body, int status = 200) {
+void SendJson(Response& res, const json& body, int status = 200) {
     res.status = status;
     res.set_header("Cache-Control", "no-store");
     res.set_header("X-Content-Type-Options", "nosniff");
@@ -172,6 +172,24 @@ json ErrorJson(const std::string& code) {
         return {{"code", "portal_unreachable"},
                 {"message", "The portal did not answer; the next run tries again."}};
     }
+    if (code == "disk_full") {
+        return {{"code", "disk_full"},
+                {"message",
+                 "The server's disk is full: the run could not store the portal's data. The "
+                 "server's operator has been alerted; the next run tries again."}};
+    }
+    if (code == "database_corrupt") {
+        return {{"code", "database_corrupt"},
+                {"message",
+                 "The server's copy of this portal's data is damaged. The server's operator "
+                 "rebuilds it from the portal (b24seg clear)."}};
+    }
+    if (code == "database_error") {
+        return {{"code", "database_error"},
+                {"message",
+                 "The server could not read or write the portal's data; the next run "
+                 "tries again."}};
+    }
     return {{"code", "internal"}, {"message", "The run failed; the next run tries again."}};
 }
 
@@ -229,6 +247,13 @@ std::string SyncState(Services& s, const PortalRecord& record, PortalDb& db, jso
     }
     if (runner == "queued") {
         return "queued";
+    }
+    // This process saw the last run fail: a full disk may not have let the run record it.
+    if (auto failure = s.jobs.LastFailure(record.member_id);
+        failure &&
+        (!latest || latest->state != "done" || latest->finished_at.value_or(0) <= failure->at)) {
+        *error = ErrorJson(failure->code);
+        return "failed";
     }
     if (!latest) {
         return "never_run";
@@ -550,7 +575,7 @@ json ClientJson(PortalDb& db,
 // ---------------------------------------------------------------------------------------------
 // Handlers
 
-void SessionRefresh(Services& s, const httplib::Request& req, httplib::Response& res) {
+void SessionRefresh(Services& s, const Request& req, Response& res) {
     json body = JsonBody(req, false);
     OnlyKeys(body, {"authId"});
     if (!body.contains("authId") || !body["authId"].is_string()) {
@@ -562,42 +587,58 @@ void SessionRefresh(Services& s, const httplib::Request& req, httplib::Response&
                      [](char ch) { return ch > 0x20 && ch < 0x7F; })) {
         throw BadRequest("missing or malformed field: authId");
     }
-    // Which portal: the old session if the page sends it, else the authorization server's word.
-    std::string member_id;
-    std::int64_t expected_user = 0;
-    if (auto old = s.sessions.Peek(req.get_header_value("Authorization"))) {
-        member_id = old->member_id;
-        expected_user = old->user_id;
-    } else {
-        OAuthAppInfo info;
-        try {
-            info = s.oauth.AppInfo(auth_id);
-        } catch (const OAuthError& e) {
-            if (e.kind() == OAuthError::Kind::kUnavailable) {
-                throw ApiError(503, "portal_unavailable", "authorization server unavailable");
-            }
-            throw Unauthorized("the token was not confirmed by Bitrix24");
-        }
-        member_id = info.member_id;
-        expected_user = info.user_id;
-        if (member_id.empty() && !info.portal_uri.empty()) {
-            std::string host = HostOf(info.portal_uri);
-            for (const auto& r : s.registry.List()) {
-                if (!host.empty() && AsciiLower(r.domain) == host) {
-                    member_id = r.member_id;
-                }
-            }
-        }
-    }
-    auto record = s.registry.Find(member_id);
-    if (member_id.empty() || !record ||
-        (record->state == "blocked" && record->block_code == "uninstalled")) {
-        throw Unauthorized("unknown portal");
-    }
-    PortalUser user = s.lifecycle.IdentifyUser(*record, auth_id);
-    if (expected_user != 0 && user.id != expected_user) {
-        throw Unauthorized("the token belongs to another user");
-    }
+    struct Identified {
+        PortalRecord record;
+        PortalUser user;
+    };
+    // Concurrent refreshes with one token (a page retrying, many tabs) identify the user once.
+    static SingleFlight<Identified> refreshes;
+    const std::string authorization = req.get_header_value("Authorization");
+    Identified identified =
+        refreshes.Run(auth_id + "\n" + authorization,
+                      std::chrono::milliseconds(s.config.user_wait_ms), [&]() -> Identified {
+                          // Which portal: the old session if the page sends it, else the
+                          // authorization server's word.
+                          std::string member_id;
+                          std::int64_t expected_user = 0;
+                          if (auto old = s.sessions.Peek(authorization)) {
+                              member_id = old->member_id;
+                              expected_user = old->user_id;
+                          } else {
+                              OAuthAppInfo info;
+                              try {
+                                  info = s.oauth.AppInfo(auth_id);
+                              } catch (const OAuthError& e) {
+                                  if (e.kind() == OAuthError::Kind::kUnavailable) {
+                                      throw ApiError(503, "portal_unavailable",
+                                                     "authorization server unavailable");
+                                  }
+                                  throw Unauthorized("the token was not confirmed by Bitrix24");
+                              }
+                              member_id = info.member_id;
+                              expected_user = info.user_id;
+                              if (member_id.empty() && !info.portal_uri.empty()) {
+                                  std::string host = HostOf(info.portal_uri);
+                                  for (const auto& r : s.registry.List()) {
+                                      if (!host.empty() && AsciiLower(r.domain) == host) {
+                                          member_id = r.member_id;
+                                      }
+                                  }
+                              }
+                          }
+                          auto record = s.registry.Find(member_id);
+                          if (member_id.empty() || !record ||
+                              (record->state == "blocked" && record->block_code == "uninstalled")) {
+                              throw Unauthorized("unknown portal");
+                          }
+                          PortalUser user = s.lifecycle.IdentifyUser(*record, auth_id);
+                          if (expected_user != 0 && user.id != expected_user) {
+                              throw Unauthorized("the token belongs to another user");
+                          }
+                          return {*record, user};
+                      });
+    const PortalRecord* record = &identified.record;
+    const PortalUser& user = identified.user;
     std::string lang = PageLang(record->lang);
     if (auto old = s.sessions.Peek(req.get_header_value("Authorization"))) {
         lang = old->lang;
@@ -684,15 +725,14 @@ json DashboardJson(Services& s, const PortalRecord& record, PortalDb& db) {
 void RegisterApiRoutes(HttpServer& server, Services& services) {
     const std::size_t limit = services.config.max_api_body_bytes;
     auto route = [&](const char* method, const char* path, auto fn) {
-        server.Route(method, path, limit, ErrorStyle::kJson,
-                     [&services, fn](const httplib::Request& req, httplib::Response& res) {
-                         fn(services, req, res);
-                     });
+        server.Route(
+            method, path, limit, ErrorStyle::kJson,
+            [&services, fn](const Request& req, Response& res) { fn(services, req, res); });
     };
 
     route("POST", "/api/session/refresh", &SessionRefresh);
 
-    route("GET", "/api/me", [](Services& s, const httplib::Request& req, httplib::Response& res) {
+    route("GET", "/api/me", [](Services& s, const Request& req, Response& res) {
         Caller c = Authenticate(s, req);
         QueryParams params(req, {});
         std::string name = s.sessions.UserName(c.session.sid).value_or("");
@@ -709,15 +749,14 @@ void RegisterApiRoutes(HttpServer& server, Services& services) {
              {"lang", c.session.lang}});
     });
 
-    route("GET", "/api/dashboard",
-          [](Services& s, const httplib::Request& req, httplib::Response& res) {
-              Caller c = Authenticate(s, req);
-              QueryParams params(req, {});
-              auto db = s.portals.Db(c.record.member_id);
-              SendJson(res, DashboardJson(s, c.record, *db));
-          });
+    route("GET", "/api/dashboard", [](Services& s, const Request& req, Response& res) {
+        Caller c = Authenticate(s, req);
+        QueryParams params(req, {});
+        auto db = s.portals.Db(c.record.member_id);
+        SendJson(res, DashboardJson(s, c.record, *db));
+    });
 
-    route("GET", "/api/list", [](Services& s, const httplib::Request& req, httplib::Response& res) {
+    route("GET", "/api/list", [](Services& s, const Request& req, Response& res) {
         Caller c = Authenticate(s, req);
         QueryParams params(req, {"mode", "series", "q", "page", "pageSize"});
         ListQuery query;
@@ -770,156 +809,148 @@ void RegisterApiRoutes(HttpServer& server, Services& services) {
                        {"items", items}});
     });
 
-    route("GET", "/api/list.csv",
-          [](Services& s, const httplib::Request& req, httplib::Response& res) {
-              Caller c = Authenticate(s, req);
-              QueryParams params(req, {"mode", "series", "q"});
-              ListQuery query;
-              query.series = SeriesParam(params);
-              query.q = SearchParam(params);
-              auto readable = ReadableFor(s, c);
-              auto db = s.portals.Db(c.record.member_id);
-              RenderContext ctx = MakeRenderContext(s, c, *db);
-              RestrictCompanies(ctx, readable);
-              std::string csv = CsvHeader(ctx);
-              ForEachMatch(*db, query, true, [&](const ListItem& item) {
-                  if (MayList(readable.get(), item)) {
-                      csv += CsvLine(item, ctx);
-                  }
-              });
-              res.set_header("Content-Disposition",
-                             "attachment; filename=\"" + CsvFileName(query.series) + "\"");
-              res.set_header("Cache-Control", "no-store");
-              res.set_header("X-Content-Type-Options", "nosniff");
-              res.set_content(std::move(csv), "text/csv; charset=utf-8");
-          });
+    route("GET", "/api/list.csv", [](Services& s, const Request& req, Response& res) {
+        Caller c = Authenticate(s, req);
+        QueryParams params(req, {"mode", "series", "q"});
+        ListQuery query;
+        query.series = SeriesParam(params);
+        query.q = SearchParam(params);
+        auto readable = ReadableFor(s, c);
+        auto db = s.portals.Db(c.record.member_id);
+        RenderContext ctx = MakeRenderContext(s, c, *db);
+        RestrictCompanies(ctx, readable);
+        std::string csv = CsvHeader(ctx);
+        ForEachMatch(*db, query, true, [&](const ListItem& item) {
+            if (MayList(readable.get(), item)) {
+                csv += CsvLine(item, ctx);
+            }
+        });
+        res.set_header("Content-Disposition",
+                       "attachment; filename=\"" + CsvFileName(query.series) + "\"");
+        res.set_header("Cache-Control", "no-store");
+        res.set_header("X-Content-Type-Options", "nosniff");
+        res.set_content(std::move(csv), "text/csv; charset=utf-8");
+    });
 
-    route("GET", "/api/client",
-          [](Services& s, const httplib::Request& req, httplib::Response& res) {
-              Caller c = Authenticate(s, req);
-              QueryParams params(req, {"kind", "id"});
-              auto kind_text = params.Get("kind");
-              if (!kind_text || (*kind_text != "contact" && *kind_text != "company")) {
-                  throw BadRequest("bad parameter: kind (contact or company)");
-              }
-              auto id = ParsePositiveId(params.Get("id").value_or(""));
-              if (!id) {
-                  throw BadRequest("bad parameter: id (a positive integer)");
-              }
-              CardKind kind = *kind_text == "contact" ? CardKind::kContact : CardKind::kCompany;
-              if (!c.session.is_admin && !s.rights.MayRead(c.record.member_id, c.session.user_id,
-                                                           UserToken(s, c), kind, *id)) {
-                  throw Forbidden("you may not read this client in the portal");
-              }
-              auto db = s.portals.Db(c.record.member_id);
-              auto snapshot = s.portals.Snapshot(c.record.member_id);
-              ResolveLinked resolve;
-              if (!c.session.is_admin) {
-                  std::string token = UserToken(s, c);
-                  resolve = [&s, &c, token](const LinkedIds& ids) {
-                      return s.rights.ReadableLinked(c.record.member_id, c.session.user_id, token,
-                                                     ids);
-                  };
-              }
-              SendJson(res, ClientJson(*db, *snapshot, kind, *id, resolve));
-          });
+    route("GET", "/api/client", [](Services& s, const Request& req, Response& res) {
+        Caller c = Authenticate(s, req);
+        QueryParams params(req, {"kind", "id"});
+        auto kind_text = params.Get("kind");
+        if (!kind_text || (*kind_text != "contact" && *kind_text != "company")) {
+            throw BadRequest("bad parameter: kind (contact or company)");
+        }
+        auto id = ParsePositiveId(params.Get("id").value_or(""));
+        if (!id) {
+            throw BadRequest("bad parameter: id (a positive integer)");
+        }
+        CardKind kind = *kind_text == "contact" ? CardKind::kContact : CardKind::kCompany;
+        if (!c.session.is_admin &&
+            !s.rights.MayRead(c.record.member_id, c.session.user_id, UserToken(s, c), kind, *id)) {
+            throw Forbidden("you may not read this client in the portal");
+        }
+        auto db = s.portals.Db(c.record.member_id);
+        auto snapshot = s.portals.Snapshot(c.record.member_id);
+        ResolveLinked resolve;
+        if (!c.session.is_admin) {
+            std::string token = UserToken(s, c);
+            resolve = [&s, &c, token](const LinkedIds& ids) {
+                return s.rights.ReadableLinked(c.record.member_id, c.session.user_id, token, ids);
+            };
+        }
+        SendJson(res, ClientJson(*db, *snapshot, kind, *id, resolve));
+    });
 
-    route("GET", "/api/status",
-          [](Services& s, const httplib::Request& req, httplib::Response& res) {
-              Caller c = Authenticate(s, req);
-              QueryParams params(req, {});
-              auto db = s.portals.Db(c.record.member_id);
-              SendJson(res, StatusJson(s, c.record, *db));
-          });
+    route("GET", "/api/status", [](Services& s, const Request& req, Response& res) {
+        Caller c = Authenticate(s, req);
+        QueryParams params(req, {});
+        auto db = s.portals.Db(c.record.member_id);
+        SendJson(res, StatusJson(s, c.record, *db));
+    });
 
-    route("GET", "/api/runs", [](Services& s, const httplib::Request& req, httplib::Response& res) {
+    route("GET", "/api/runs", [](Services& s, const Request& req, Response& res) {
         Caller c = Authenticate(s, req);
         QueryParams params(req, {});
         RequireAdmin(c);
         SendJson(res, RunsJson(*s.portals.Db(c.record.member_id)));
     });
 
-    route("POST", "/api/runs",
-          [](Services& s, const httplib::Request& req, httplib::Response& res) {
-              Caller c = Authenticate(s, req);
-              RequireAdmin(c);
-              json body = JsonBody(req, true);
-              OnlyKeys(body, {"full"});
-              bool full = false;
-              if (body.contains("full")) {
-                  if (!body["full"].is_boolean()) {
-                      throw BadRequest("bad field: full (true or false)");
-                  }
-                  full = body["full"].get<bool>();
-              }
-              auto kind = full ? sync::RunKind::kFull : sync::RunKind::kIncremental;
-              auto outcome = s.jobs.Request(c.record.member_id, kind);
-              if (outcome == JobRunner::Enqueued::kBusy) {
-                  throw Conflict("a run is already queued or going");
-              }
-              if (outcome == JobRunner::Enqueued::kUnknownPortal) {
-                  throw NotFound("unknown portal");
-              }
-              spdlog::info("portal {}: {} run requested by user {}", c.record.member_id,
-                           sync::ToString(kind), c.session.user_id);
-              SendJson(res, StatusJson(s, c.record, *s.portals.Db(c.record.member_id)), 202);
-          });
+    route("POST", "/api/runs", [](Services& s, const Request& req, Response& res) {
+        Caller c = Authenticate(s, req);
+        RequireAdmin(c);
+        json body = JsonBody(req, true);
+        OnlyKeys(body, {"full"});
+        bool full = false;
+        if (body.contains("full")) {
+            if (!body["full"].is_boolean()) {
+                throw BadRequest("bad field: full (true or false)");
+            }
+            full = body["full"].get<bool>();
+        }
+        auto kind = full ? sync::RunKind::kFull : sync::RunKind::kIncremental;
+        auto outcome = s.jobs.Request(c.record.member_id, kind);
+        if (outcome == JobRunner::Enqueued::kBusy) {
+            throw Conflict("a run is already queued or going");
+        }
+        if (outcome == JobRunner::Enqueued::kUnknownPortal) {
+            throw NotFound("unknown portal");
+        }
+        spdlog::info("portal {}: {} run requested by user {}", c.record.member_id,
+                     sync::ToString(kind), c.session.user_id);
+        SendJson(res, StatusJson(s, c.record, *s.portals.Db(c.record.member_id)), 202);
+    });
 
-    route("POST", "/api/clear-refresh",
-          [](Services& s, const httplib::Request& req, httplib::Response& res) {
-              Caller c = Authenticate(s, req);
-              RequireAdmin(c);
-              json body = JsonBody(req, true);
-              OnlyKeys(body, {});
-              auto outcome = s.jobs.Request(c.record.member_id, sync::RunKind::kFull);
-              if (outcome == JobRunner::Enqueued::kBusy) {
-                  throw Conflict("a run is already queued or going; try again when it ends");
-              }
-              if (outcome == JobRunner::Enqueued::kUnknownPortal) {
-                  throw NotFound("unknown portal");
-              }
-              spdlog::info("portal {}: clear and refresh requested by user {}", c.record.member_id,
-                           c.session.user_id);
-              SendJson(res, StatusJson(s, c.record, *s.portals.Db(c.record.member_id)), 202);
-          });
+    route("POST", "/api/clear-refresh", [](Services& s, const Request& req, Response& res) {
+        Caller c = Authenticate(s, req);
+        RequireAdmin(c);
+        json body = JsonBody(req, true);
+        OnlyKeys(body, {});
+        auto outcome = s.jobs.Request(c.record.member_id, sync::RunKind::kFull);
+        if (outcome == JobRunner::Enqueued::kBusy) {
+            throw Conflict("a run is already queued or going; try again when it ends");
+        }
+        if (outcome == JobRunner::Enqueued::kUnknownPortal) {
+            throw NotFound("unknown portal");
+        }
+        spdlog::info("portal {}: clear and refresh requested by user {}", c.record.member_id,
+                     c.session.user_id);
+        SendJson(res, StatusJson(s, c.record, *s.portals.Db(c.record.member_id)), 202);
+    });
 
-    route("GET", "/api/settings",
-          [](Services& s, const httplib::Request& req, httplib::Response& res) {
-              Caller c = Authenticate(s, req);
-              QueryParams params(req, {});
-              SendJson(res, {{"activeMonths", c.record.active_months},
-                             {"lostMonths", c.record.lost_months}});
-          });
+    route("GET", "/api/settings", [](Services& s, const Request& req, Response& res) {
+        Caller c = Authenticate(s, req);
+        QueryParams params(req, {});
+        SendJson(res,
+                 {{"activeMonths", c.record.active_months}, {"lostMonths", c.record.lost_months}});
+    });
 
-    route("PUT", "/api/settings",
-          [](Services& s, const httplib::Request& req, httplib::Response& res) {
-              Caller c = Authenticate(s, req);
-              RequireAdmin(c);
-              json body = JsonBody(req, false);
-              OnlyKeys(body, {"activeMonths", "lostMonths"});
-              auto months = [&](const char* key) {
-                  if (!body.contains(key) || !body[key].is_number_integer()) {
-                      throw BadRequest(std::string("missing or malformed field: ") + key);
-                  }
-                  auto v = body[key].get<std::int64_t>();
-                  if (v < 1 || v > 120) {
-                      throw BadRequest(std::string("bad field: ") + key + " (1..120)");
-                  }
-                  return static_cast<int>(v);
-              };
-              int active = months("activeMonths");
-              int lost = months("lostMonths");
-              if (active >= lost) {
-                  throw BadRequest("bad field: activeMonths must be less than lostMonths");
-              }
-              if (active != c.record.active_months || lost != c.record.lost_months) {
-                  s.registry.SetSettings(c.record.member_id, active, lost);
-                  spdlog::info("portal {}: settings {}/{} months set by user {}",
-                               c.record.member_id, active, lost, c.session.user_id);
-                  s.run_soon(c.record.member_id, sync::RunKind::kRecompute);
-              }
-              SendJson(res, {{"activeMonths", active}, {"lostMonths", lost}});
-          });
+    route("PUT", "/api/settings", [](Services& s, const Request& req, Response& res) {
+        Caller c = Authenticate(s, req);
+        RequireAdmin(c);
+        json body = JsonBody(req, false);
+        OnlyKeys(body, {"activeMonths", "lostMonths"});
+        auto months = [&](const char* key) {
+            if (!body.contains(key) || !body[key].is_number_integer()) {
+                throw BadRequest(std::string("missing or malformed field: ") + key);
+            }
+            auto v = body[key].get<std::int64_t>();
+            if (v < 1 || v > 120) {
+                throw BadRequest(std::string("bad field: ") + key + " (1..120)");
+            }
+            return static_cast<int>(v);
+        };
+        int active = months("activeMonths");
+        int lost = months("lostMonths");
+        if (active >= lost) {
+            throw BadRequest("bad field: activeMonths must be less than lostMonths");
+        }
+        if (active != c.record.active_months || lost != c.record.lost_months) {
+            s.registry.SetSettings(c.record.member_id, active, lost);
+            spdlog::info("portal {}: settings {}/{} months set by user {}", c.record.member_id,
+                         active, lost, c.session.user_id);
+            s.run_soon(c.record.member_id, sync::RunKind::kRecompute);
+        }
+        SendJson(res, {{"activeMonths", active}, {"lostMonths", lost}});
+    });
 }
 
 }  // namespace server::http

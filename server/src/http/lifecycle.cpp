@@ -14,6 +14,7 @@
 #include "http/oauth.hpp"
 #include "http/rights.hpp"
 #include "http/sessions.hpp"
+#include "http/single_flight.hpp"
 
 namespace server::http {
 
@@ -568,9 +569,13 @@ void Lifecycle::SetUp(const std::string& member_id) {
 }
 
 PortalUser Lifecycle::IdentifyUser(const PortalRecord& record, const std::string& auth_id) {
+    // Concurrent page loads and refreshes with one token ask the portal once (single_flight.hpp).
+    static SingleFlight<json> profiles;
     json profile;
     try {
-        profile = portals_.UserClient(record.member_id, auth_id)->Call("profile").result;
+        profile = profiles.Run(
+            record.member_id + "\n" + auth_id, std::chrono::milliseconds(config_.user_wait_ms),
+            [&] { return portals_.UserClient(record.member_id, auth_id)->Call("profile").result; });
     } catch (const b24client::Error& e) {
         using K = b24client::ErrorKind;
         if (e.kind() == K::kInvalidToken || e.kind() == K::kExpiredToken ||

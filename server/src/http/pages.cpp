@@ -4,16 +4,10 @@
 #include <fstream>
 #include <sstream>
 
-#include <httplib.h>
-
 #include "api_error.hpp"
 #include "http/lifecycle.hpp"
 #include "http/sessions.hpp"
 #include "http/util.hpp"
-
-#ifndef B24SEG_VERSION
-#define B24SEG_VERSION "0.0.0"
-#endif
 
 namespace server::http {
 
@@ -31,7 +25,7 @@ std::optional<std::string> ReadFile(const std::filesystem::path& path) {
     return text.str();
 }
 
-void RequireForm(const httplib::Request& req) {
+void RequireForm(const Request& req) {
     std::string type = AsciiLower(req.get_header_value("Content-Type"));
     if (type.rfind("application/x-www-form-urlencoded", 0) != 0) {
         throw BadRequest("expected an application/x-www-form-urlencoded body");
@@ -79,7 +73,7 @@ View ViewFor(const PagePost& post, bool installer) {
     throw BadRequest("unsupported PLACEMENT");
 }
 
-void ServePage(Services& s, const httplib::Request& req, httplib::Response& res, bool installer) {
+void ServePage(Services& s, const Request& req, Response& res, bool installer) {
     RequireForm(req);
     Pairs query = ParseUrlEncoded(QueryOf(req.target));
     Pairs form = ParseUrlEncoded(req.body);
@@ -170,15 +164,11 @@ std::string AssetContentType(const std::string& file_name) {
 void RegisterPortalRoutes(HttpServer& server, Services& s) {
     const std::size_t limit = s.config.max_callback_body_bytes;
     server.Route("POST", "/b24/install", limit, ErrorStyle::kHtml,
-                 [&s](const httplib::Request& req, httplib::Response& res) {
-                     ServePage(s, req, res, true);
-                 });
+                 [&s](const Request& req, Response& res) { ServePage(s, req, res, true); });
     server.Route("POST", "/b24/app", limit, ErrorStyle::kHtml,
-                 [&s](const httplib::Request& req, httplib::Response& res) {
-                     ServePage(s, req, res, false);
-                 });
+                 [&s](const Request& req, Response& res) { ServePage(s, req, res, false); });
     server.Route("POST", "/b24/events", limit, ErrorStyle::kJson,
-                 [&s](const httplib::Request& req, httplib::Response& res) {
+                 [&s](const Request& req, Response& res) {
                      RequireForm(req);
                      s.lifecycle.HandleEvent(ParseUrlEncoded(req.body));
                      res.set_header("Cache-Control", "no-store");
@@ -187,35 +177,45 @@ void RegisterPortalRoutes(HttpServer& server, Services& s) {
 }
 
 void RegisterStaticRoutes(HttpServer& server, Services& s) {
-    server.Route("GET", "/assets/*", 0, ErrorStyle::kJson,
-                 [&s](const httplib::Request& req, httplib::Response& res) {
-                     std::string name = req.matches[1];
-                     auto body =
-                         ReadFile(std::filesystem::path(s.config.frontend_dir) / "assets" / name);
-                     if (!body) {
-                         throw NotFound("no such asset");
-                     }
-                     res.set_header("Cache-Control", "public, max-age=31536000, immutable");
-                     res.set_header("X-Content-Type-Options", "nosniff");
-                     res.set_content(std::move(*body), AssetContentType(name));
-                 });
-    server.Route("GET", "/healthz", 0, ErrorStyle::kJson,
-                 [&s](const httplib::Request&, httplib::Response& res) {
-                     json body = {{"status", "ok"},
-                                  {"version", B24SEG_VERSION},
-                                  {"portals", s.registry.List().size()},
-                                  {"jobsRunning", s.jobs.RunningCount()}};
-                     res.set_header("Cache-Control", "no-store");
-                     res.set_content(body.dump(), "application/json; charset=utf-8");
-                 });
-    server.Route("GET", "/", 0, ErrorStyle::kJson,
-                 [](const httplib::Request&, httplib::Response& res) {
-                     res.set_header("X-Content-Type-Options", "nosniff");
-                     res.set_content(
-                         "b24seg: customer segmentation for Bitrix24. This server is opened from "
-                         "inside a Bitrix24 portal where the app is installed.\n",
-                         "text/plain; charset=utf-8");
-                 });
+    server.Route("GET", "/assets/*", 0, ErrorStyle::kJson, [&s](const Request& req, Response& res) {
+        std::string name = req.matches[1];
+        auto body = ReadFile(std::filesystem::path(s.config.frontend_dir) / "assets" / name);
+        if (!body) {
+            throw NotFound("no such asset");
+        }
+        res.set_header("Cache-Control", "public, max-age=31536000, immutable");
+        res.set_header("X-Content-Type-Options", "nosniff");
+        res.set_content(std::move(*body), AssetContentType(name));
+    });
+    // Health and liveness run on the listener's event thread (they never block): they answer
+    // while every worker is busy. /healthz is 503 when an operator must act (Health).
+    server.Route(
+        "GET", "/healthz", 0, ErrorStyle::kJson,
+        [&s](const Request&, Response& res) {
+            json live = {{"jobsRunning", s.jobs.RunningCount()}};
+            if (s.http_stats) {
+                live["http"] = s.http_stats();
+            }
+            Health::Answer answer = s.health.Current(live);
+            res.status = answer.status;
+            res.set_header("Cache-Control", "no-store");
+            res.set_content(answer.body.dump(), "application/json; charset=utf-8");
+        },
+        true);
+    server.Route(
+        "GET", "/livez", 0, ErrorStyle::kJson,
+        [](const Request&, Response& res) {
+            res.set_header("Cache-Control", "no-store");
+            res.set_content(R"({"status":"alive"})", "application/json; charset=utf-8");
+        },
+        true);
+    server.Route("GET", "/", 0, ErrorStyle::kJson, [](const Request&, Response& res) {
+        res.set_header("X-Content-Type-Options", "nosniff");
+        res.set_content(
+            "b24seg: customer segmentation for Bitrix24. This server is opened from "
+            "inside a Bitrix24 portal where the app is installed.\n",
+            "text/plain; charset=utf-8");
+    });
 }
 
 }  // namespace server::http

@@ -25,6 +25,7 @@ void RethrowForUser(std::exception_ptr error) {
             case K::kQueryLimit:
             case K::kOperationLimit:
             case K::kOverload:
+            case K::kWaitTooLong:
                 throw ApiError(429, "busy", "the portal is busy; try again in a minute");
             case K::kPaymentRequired:
                 throw ApiError(503, "payment_required",
@@ -45,8 +46,11 @@ void RethrowForUser(std::exception_ptr error) {
     }
 }
 
-RightsCache::RightsCache(PortalManager& portals, int ttl_s, std::function<std::int64_t()> now)
-    : portals_(portals), ttl_s_(ttl_s), now_(std::move(now)) {}
+RightsCache::RightsCache(PortalManager& portals,
+                         int ttl_s,
+                         std::function<std::int64_t()> now,
+                         int wait_ms)
+    : portals_(portals), ttl_s_(ttl_s), wait_ms_(wait_ms), now_(std::move(now)) {}
 
 std::shared_ptr<RightsCache::Entry> RightsCache::EntryFor(const std::string& member_id,
                                                           std::int64_t user_id) {
@@ -76,11 +80,24 @@ std::shared_ptr<const ReadableSet> RightsCache::Readable(const std::string& memb
                                                          std::int64_t user_id,
                                                          const std::string& access_token) {
     auto entry = EntryFor(member_id, user_id);
-    std::lock_guard fetch(entry->fetch);
     {
         std::lock_guard lock(mutex_);
         if (Fresh(entry->set)) {
             return entry->set;
+        }
+    }
+    return walking_.Run(member_id + "\n" + std::to_string(user_id),
+                        std::chrono::milliseconds(wait_ms_),
+                        [&] { return Walk(*entry, member_id, access_token); });
+}
+
+std::shared_ptr<const ReadableSet> RightsCache::Walk(Entry& entry,
+                                                     const std::string& member_id,
+                                                     const std::string& access_token) {
+    {
+        std::lock_guard lock(mutex_);
+        if (Fresh(entry.set)) {
+            return entry.set;  // a walk finished just before this one began
         }
     }
     auto set = std::make_shared<ReadableSet>();
@@ -118,8 +135,8 @@ std::shared_ptr<const ReadableSet> RightsCache::Readable(const std::string& memb
     }
     std::lock_guard lock(mutex_);
     ++walks_;
-    entry->set = set;
-    entry->single.clear();
+    entry.set = set;
+    entry.single.clear();
     return set;
 }
 

@@ -4,7 +4,8 @@
 // The portal filters crm.item.list by the caller's rights, so a keyset walk of contacts and
 // companies with select ["id"] under the user's token yields exactly the ids the user may read:
 // two walks packed into shared batches (2,500 ids per request). The set is cached per
-// (portal, user) for config.rights_cache_s; concurrent requests of one user share one walk.
+// (portal, user) for config.rights_cache_s; concurrent requests of one user share one walk (a
+// request that would wait for another's walk longer than `wait_ms` answers 429 busy).
 // A single card (the card tab) is checked with one call when no fresh set is cached. Sets unused
 // for twice the lifetime are dropped.
 //
@@ -19,6 +20,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "http/single_flight.hpp"
 #include "portal_db.hpp"
 
 namespace server {
@@ -39,7 +41,10 @@ struct ReadableSet {
 
 class RightsCache {
 public:
-    RightsCache(PortalManager& portals, int ttl_s, std::function<std::int64_t()> now);
+    RightsCache(PortalManager& portals,
+                int ttl_s,
+                std::function<std::int64_t()> now,
+                int wait_ms = 1500);
 
     // The ids `user_id` may read, walked with `access_token` unless a fresh set is cached.
     // Throws ApiError (401 session_expired when the portal refuses the token, 429 busy, 503).
@@ -73,15 +78,19 @@ public:
 
 private:
     struct Entry {
-        std::mutex fetch;  // held while one thread walks; others wait and reuse the result
         std::shared_ptr<const ReadableSet> set;
         std::map<std::pair<int, std::int64_t>, std::pair<bool, std::int64_t>> single;
     };
     std::shared_ptr<Entry> EntryFor(const std::string& member_id, std::int64_t user_id);
+    std::shared_ptr<const ReadableSet> Walk(Entry& entry,
+                                            const std::string& member_id,
+                                            const std::string& access_token);
     bool Fresh(const std::shared_ptr<const ReadableSet>& set) const;
 
     PortalManager& portals_;
     int ttl_s_;
+    int wait_ms_;
+    SingleFlight<std::shared_ptr<const ReadableSet>> walking_;
     std::function<std::int64_t()> now_;
     mutable std::mutex mutex_;
     std::map<std::pair<std::string, std::int64_t>, std::shared_ptr<Entry>> entries_;

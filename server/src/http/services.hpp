@@ -6,7 +6,10 @@
 #include <functional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "config.hpp"
+#include "health.hpp"
 #include "jobs.hpp"
 #include "portals.hpp"
 #include "registry.hpp"
@@ -31,6 +34,9 @@ struct Services {
     std::function<std::int64_t()> now;  // unix seconds
     // Asks for a run; if one is queued or running, asks again after it (settings changes).
     std::function<void(const std::string& member_id, sync::RunKind kind)> run_soon;
+    // What /healthz reports (a snapshot: no I/O), and the listener's live figures for it.
+    Health& health;
+    std::function<nlohmann::json()> http_stats;
 };
 
 }  // namespace server::http

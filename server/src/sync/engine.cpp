@@ -13,6 +13,7 @@
 #include "b24client/error.hpp"
 #include "b24client/json_util.hpp"
 #include "crypto.hpp"
+#include "db.hpp"
 #include "sync/row_mapping.hpp"
 #include "sync/segment_bridge.hpp"
 #include "sync/user_fields.hpp"
@@ -1260,6 +1261,21 @@ Engine::Engine(RunContext context, EngineOptions options)
     }
 }
 
+namespace {
+
+// Records a failed run; a disk that is full may refuse even that, and the caller's error (not
+// this one) is what must propagate, so a failure here is only logged.
+template <typename State>
+void SaveFailed(State& state) {
+    try {
+        state.Save();
+    } catch (const std::exception& e) {
+        spdlog::error("sync: cannot record run {} as failed: {}", state.run.id, e.what());
+    }
+}
+
+}  // namespace
+
 RunRecord Engine::Run(RunKind kind) {
     State state{ctx_, options_, {}, ctx_.client->GetStats().http_requests, 0, {}, 0};
     PortalDb& db = *ctx_.db;
@@ -1312,14 +1328,17 @@ RunRecord Engine::Run(RunKind kind) {
         state.run.finished_at = ctx_.now();
         state.run.error_code = std::string(b24client::ToString(e.kind()));
         state.run.error_message = e.what();
-        state.Save();
+        SaveFailed(state);
         throw;
     } catch (const std::exception& e) {
+        // A full disk or a broken database is the operator's to fix: say so (the run's code is
+        // what /api/status, the run history and `b24seg status` show).
+        std::string code = StorageCode(e, &db.raw());
         state.run.state = "failed";
         state.run.finished_at = ctx_.now();
-        state.run.error_code = "internal";
+        state.run.error_code = code.empty() ? "internal" : code;
         state.run.error_message = e.what();
-        state.Save();
+        SaveFailed(state);
         throw;
     }
 }
